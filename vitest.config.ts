@@ -1,11 +1,25 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Every test writes its log lines, and the keys it was handed, under this directory;
+ * the audit project runs after all tests and fails if any key appears in any log line.
+ */
+const auditDir = process.env.RKMS_TEST_AUDIT_DIR ?? mkdtempSync(path.join(tmpdir(), 'rkms-test-audit-'));
+process.env.RKMS_TEST_AUDIT_DIR = auditDir;
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Child processes and native modules (dynalite's leveldb) behave best in forks.
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    provide: { auditDir },
+    projects: [
+      { extends: true, test: { name: 'tests', include: ['test/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'log-audit', include: ['test/**/*.audit.ts'], sequence: { groupOrder: 1 } } },
+    ],
   },
 });

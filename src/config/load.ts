@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import TOML from '@iarna/toml';
+import { Value } from 'typebox/value';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** The config cannot be used; the message names the field and what it expects. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const DEFAULT_CONFIG_PATH = 'config.toml';
+
+/** `--config` wins over `RKMS_CONFIG`, which wins over ./config.toml. */
+export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return path.resolve(flag ?? env.RKMS_CONFIG ?? DEFAULT_CONFIG_PATH);
+}
+
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
+    throw new ConfigError(
+      `cannot read config file ${file}: ${reason} (choose the file with --config PATH or RKMS_CONFIG)`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = TOML.parse(text);
+  } catch (err) {
+    const where = err as { line?: number; col?: number; message: string };
+    throw new ConfigError(`${file}: not valid TOML: ${where.message.split('\n')[0]}`);
+  }
+  try {
+    return parseConfig(raw, { baseDir: path.dirname(file), env });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+export interface ParseOptions {
+  /** Relative paths in the config (the data directory) resolve against this directory. */
+  baseDir: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Validates a parsed config document, applies defaults and environment overrides. */
+export function parseConfig(raw: unknown, { baseDir, env = {} }: ParseOptions): Config {
+  const doc = withEnvironmentOverrides(structuredClone(toPlainObject(raw)), env);
+  const explicitCacheTtl = hasPath(doc, ['cache', 'ttl_seconds']);
+  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, doc));
+  const problems = describeErrors(withDefaults);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  const config = withDefaults as Config;
+  checkCrossFieldRules(config);
+
+  for (const region of config.kms.regions) {
+    config.kms.key_ids[region] ??= `alias/rkms-${region}`;
+  }
+  const legacyTtlMinutes = config.dynamodb.cache_expiration_in_minutes;
+  if (!explicitCacheTtl && legacyTtlMinutes !== undefined) {
+    config.cache.ttl_seconds = Math.round(legacyTtlMinutes * 60);
+  }
+  config.embedded.data_dir = path.resolve(baseDir, config.embedded.data_dir);
+  return config;
+}
+
+function toPlainObject(raw: unknown): Record<string, unknown> {
+  // @iarna/toml returns objects with a null prototype; the schema tools expect plain ones.
+  return JSON.parse(JSON.stringify(raw ?? {})) as Record<string, unknown>;
+}
+
+const ENV_OVERRIDES: ReadonlyArray<[variable: string, path: [string, string]]> = [
+  ['RKMS_HOST', ['server', 'host']],
+  ['RKMS_PORT', ['server', 'port']],
+  ['RKMS_LOG_LEVEL', ['logger', 'level']],
+  ['RKMS_DATA_DIR', ['embedded', 'data_dir']],
+];
+
+function withEnvironmentOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv) {
+  for (const [variable, [section, key]] of ENV_OVERRIDES) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const table = (doc[section] ??= {}) as Record<string, unknown>;
+    table[key] = value;
+  }
+  return doc;
+}
+
+function hasPath(doc: Record<string, unknown>, [section, key]: [string, string]): boolean {
+  const table = doc[section];
+  return typeof table === 'object' && table !== null && key in table;
+}
+
+function checkCrossFieldRules(config: Config): void {
+  const regions = new Set(config.kms.regions);
+  for (const field of ['key_ids', 'endpoints'] as const) {
+    for (const region of Object.keys(config.kms[field])) {
+      if (!regions.has(region)) {
+        throw new ConfigError(
+          `kms.${field}.${region}: region ${region} is not in kms.regions (${config.kms.regions.join(', ')})`,
+        );
+      }
+    }
+  }
+  if (config.embedded.kms && Object.keys(config.kms.endpoints).length > 0) {
+    throw new ConfigError(
+      'kms.endpoints: set endpoints or embedded.kms = true, not both (the embedded local KMS serves every region)',
+    );
+  }
+  if (config.embedded.dynamodb && (config.dynamodb.endpoint || config.dynamodb.read_endpoint)) {
+    throw new ConfigError(
+      'dynamodb.endpoint: set an endpoint or embedded.dynamodb = true, not both (the embedded store replaces it)',
+    );
+  }
+  if (config.dynamodb.read_region && !config.dynamodb.read_endpoint && config.embedded.dynamodb) {
+    throw new ConfigError('dynamodb.read_region: the embedded store has no read replica; remove read_region');
+  }
+}
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  schemaPath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+function describeErrors(value: unknown): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const error of Value.Errors(ConfigSchema, value) as Iterable<SchemaError>) {
+    const problem = describeError(error, value);
+    if (problem && !seen.has(problem)) {
+      seen.add(problem);
+      problems.push(problem);
+    }
+  }
+  return problems;
+}
+
+function describeError(error: SchemaError, root: unknown): string | undefined {
+  const field = error.instancePath.split('/').filter(Boolean).join('.');
+  const at = (name: string) => (field ? `${field}.${name}` : name);
+  const got = JSON.stringify(valueAt(root, error.instancePath));
+  switch (error.keyword) {
+    case 'required':
+      return (error.params.requiredProperties as string[]).map((p) => `${at(p)}: is required`).join('; ');
+    case 'additionalProperties':
+      return (error.params.additionalProperties as string[])
+        .map((p) => `${at(p)}: unknown setting (check its spelling and section)`)
+        .join('; ');
+    case 'boolean':
+      return undefined; // the additionalProperties error above already names the key
+    case 'enum':
+      return `${field}: must be one of ${(error.params.allowedValues as string[]).join(', ')} (got ${got})`;
+    case 'pattern': {
+      const description = schemaAt(error.schemaPath)?.description;
+      return `${field}: must be ${description ?? `a string matching ${String(error.params.pattern)}`} (got ${got})`;
+    }
+    default:
+      return `${field}: ${error.message} (got ${got})`;
+  }
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const part of pointer.split('/').filter(Boolean)) {
+    node = (node as Record<string, unknown> | undefined)?.[part];
+  }
+  return node;
+}
+
+function schemaAt(pointer: string): { description?: string } | undefined {
+  let node: unknown = ConfigSchema;
+  for (const part of pointer.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    node = (node as Record<string, unknown> | undefined)?.[part];
+  }
+  return node as { description?: string } | undefined;
+}

@@ -1,0 +1,47 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { KeyService } from '../keys/service.js';
+import type { RegionalKms } from '../kms/pool.js';
+import type { Store } from '../store/store.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { deleteKeyRoute } from './routes/delete-key.js';
+import { getKeyRoute } from './routes/get-key.js';
+import { healthRoutes } from './routes/health.js';
+import { restoreKeyRoute } from './routes/restore-key.js';
+
+export interface AppDependencies {
+  keys: KeyService;
+  store: Store;
+  kms: RegionalKms;
+  logger: Logger;
+  /** The original RKMS served `/api/<api_version>/key`; the same routes answer there too. */
+  apiVersion: string;
+}
+
+/** Composes the HTTP server: error handling, then the key routes at `/` and `/api/<version>`, then health. */
+export async function buildApp({ keys, store, kms, logger, apiVersion }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    // HEAD /key would create keys; only the declared methods answer.
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    bodyLimit: 16 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  for (const prefix of ['', `/api/${apiVersion}`]) {
+    await app.register(
+      async (scope) => {
+        await scope.register(getKeyRoute, { keys });
+        await scope.register(deleteKeyRoute, { keys });
+        await scope.register(restoreKeyRoute, { keys });
+      },
+      { prefix },
+    );
+  }
+  await app.register(healthRoutes, { store, kms });
+  return app as unknown as FastifyInstance;
+}

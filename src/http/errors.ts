@@ -1,0 +1,91 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  KeyContentionError,
+  KeyIntegrityError,
+  KeyNotFoundError,
+  KeyPendingDeletionError,
+} from '../keys/errors.js';
+import { MAX_ID_LENGTH } from '../keys/id.js';
+import { KmsUnavailableError } from '../kms/errors.js';
+import { MalformedItemError, StoreUnavailableError } from '../store/store.js';
+
+interface Mapping {
+  status: number;
+  type: string;
+  /** Seconds, for 503s: when a retry may succeed. */
+  retryAfter?: number;
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** Typed errors → status. Handlers throw; only this file builds error bodies. */
+const MAPPINGS: ReadonlyArray<[ErrorClass, Mapping]> = [
+  [KeyNotFoundError, { status: 404, type: 'KeyNotFound' }],
+  [KeyPendingDeletionError, { status: 409, type: 'KeyPendingDeletion' }],
+  [KeyIntegrityError, { status: 409, type: 'KeyIntegrityError' }],
+  [MalformedItemError, { status: 409, type: 'KeyIntegrityError' }],
+  [KmsUnavailableError, { status: 503, type: 'KmsUnavailable', retryAfter: 2 }],
+  [StoreUnavailableError, { status: 503, type: 'StoreUnavailable', retryAfter: 2 }],
+  [KeyContentionError, { status: 503, type: 'KeyContention', retryAfter: 1 }],
+];
+
+/** Fastify's own client errors, by code. */
+const FASTIFY_TYPES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PayloadTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UnsupportedMediaType',
+};
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
+  if (mapping) {
+    const log = mapping.status >= 500 ? request.log.warn.bind(request.log) : request.log.info.bind(request.log);
+    log({ errorType: mapping.type, reason: error.message }, 'request failed');
+    if (mapping.retryAfter) void reply.header('retry-after', String(mapping.retryAfter));
+    return reply.status(mapping.status).send(body(mapping.type, error.message));
+  }
+  if (error.validation) {
+    return reply.status(400).send(body('BadRequest', describeValidation(error)));
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return reply.status(error.statusCode).send(body(FASTIFY_TYPES[error.code] ?? 'BadRequest', error.message));
+  }
+  request.log.error({ err: error }, 'unexpected error');
+  return reply
+    .status(500)
+    .send(body('InternalError', `an unexpected error occurred (request ${request.id}); the server log has the details`));
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return reply
+    .status(404)
+    .send(
+      body(
+        'NotFound',
+        `no route ${request.method} ${request.url.split('?')[0]}: use GET /key?id=<id>, DELETE /key?id=<id> or POST /key/restore?id=<id>`,
+      ),
+    );
+}
+
+function body(type: string, message: string) {
+  return { error_type: type, error_message: message };
+}
+
+/** A message that says what to fix, for the id query parameter. */
+function describeValidation(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (!first) return error.message;
+  const missing = first.keyword === 'required' && (first.params as { missingProperty?: string }).missingProperty;
+  if (missing) return `the query parameter ${missing} is required, e.g. /key?${missing}=my-id`;
+  switch (first.keyword) {
+    case 'minLength':
+      return 'the query parameter id must not be empty';
+    case 'maxLength':
+      return `the query parameter id is too long: at most ${MAX_ID_LENGTH} characters`;
+    case 'pattern':
+      return 'the query parameter id must be valid Unicode text without control characters';
+    case 'type':
+      return 'the query parameter id must be given exactly once, as text';
+    default:
+      return `invalid request: ${error.message}`;
+  }
+}

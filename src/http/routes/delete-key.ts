@@ -1,0 +1,16 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { KeyService } from '../../keys/service.js';
+import { IdQuery, KeyStatusBody, errorResponses } from '../schemas.js';
+import { keyStatusBody } from './key-status.js';
+
+/**
+ * DELETE /key?id=<id> — schedules the key's destruction after the deletion window
+ * (at once when the window is 0 and no cache can still hold it). Idempotent.
+ */
+export const deleteKeyRoute: FastifyPluginAsyncTypebox<{ keys: KeyService }> = async (app, { keys }) => {
+  app.delete(
+    '/key',
+    { schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } } },
+    async (request) => keyStatusBody(await keys.scheduleDeletion(request.query.id)),
+  );
+};
