@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KeyService } from '../keys/service.js';
 import type { RegionalKms } from '../kms/pool.js';
 import type { Store } from '../store/store.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.js';
 import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
 import { healthRoutes } from './routes/health.js';
@@ -31,6 +31,7 @@ export async function buildApp({ keys, store, kms, logger, apiVersion }: AppDepe
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', refuseUndecodableQuery);
 
   for (const prefix of ['', `/api/${apiVersion}`]) {
     await app.register(

@@ -9,6 +9,11 @@ import { MAX_ID_LENGTH } from '../keys/id.js';
 import { KmsUnavailableError } from '../kms/errors.js';
 import { MalformedItemError, StoreUnavailableError } from '../store/store.js';
 
+/** A request RKMS cannot read, found before the route's schema runs. */
+export class BadRequestError extends Error {
+  override name = 'BadRequestError';
+}
+
 interface Mapping {
   status: number;
   type: string;
@@ -20,6 +25,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Typed errors → status. Handlers throw; only this file builds error bodies. */
 const MAPPINGS: ReadonlyArray<[ErrorClass, Mapping]> = [
+  [BadRequestError, { status: 400, type: 'BadRequest' }],
   [KeyNotFoundError, { status: 404, type: 'KeyNotFound' }],
   [KeyPendingDeletionError, { status: 409, type: 'KeyPendingDeletion' }],
   [KeyIntegrityError, { status: 409, type: 'KeyIntegrityError' }],
@@ -64,6 +70,20 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
         `no route ${request.method} ${request.url.split('?')[0]}: use GET /key?id=<id>, DELETE /key?id=<id> or POST /key/restore?id=<id>`,
       ),
     );
+}
+
+/**
+ * The query parser keeps an undecodable value as its raw text, so `%ED%A0%80` would
+ * become the id "%ED%A0%80" (the same id as its properly escaped form). Refuse it.
+ */
+export async function refuseUndecodableQuery(request: FastifyRequest): Promise<void> {
+  const query = request.url.split('?', 2)[1];
+  if (!query) return;
+  try {
+    decodeURIComponent(query);
+  } catch {
+    throw new BadRequestError('the query string is not valid percent-encoded UTF-8: escape ids with encodeURIComponent');
+  }
 }
 
 function body(type: string, message: string) {

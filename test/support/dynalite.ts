@@ -15,7 +15,8 @@ export async function startDynalite(): Promise<RunningDynalite> {
     endpoint: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.closeAllConnections?.();
+        if (!server.listening) return resolve();
+        server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
