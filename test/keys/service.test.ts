@@ -65,7 +65,10 @@ async function setup({ cacheTtlMs = 60_000, deletionWindowDays = 7, store: given
   const item = (id: string) =>
     raw.send(new GetCommand({ TableName: config.table_name, Key: { id } })).then((r) => r.Item);
   const callCount = (command: typeof GenerateDataKeyCommand | typeof EncryptCommand | typeof DecryptCommand) =>
-    Object.values(fake.mocks).reduce((sum, mock) => sum + mock.commandCalls(command).length, 0);
+    Object.values(fake.mocks).reduce(
+      (sum, mock) => sum + mock.calls().filter((c) => c.args[0] instanceof command).length,
+      0,
+    );
   return { keys, store, fake, clock, item, callCount, table: config.table_name };
 }
 

@@ -1,0 +1,98 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  NotFoundException,
+} from '@aws-sdk/client-kms';
+import dynalite from 'dynalite';
+import type { Logger } from 'pino';
+import { EMBEDDED_CREDENTIALS } from '../config/aws.js';
+import type { Config } from '../config/schema.js';
+import { createKmsClient } from '../kms/region.js';
+import { startLocalKms } from '../localkms/index.js';
+import type { EmbeddedEndpoints } from './compose.js';
+
+export interface Embedded {
+  endpoints: EmbeddedEndpoints;
+  /** One line per part that runs, for the start banner. */
+  summary: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts what `[embedded]` asks for: the local KMS (keys under <data_dir>/kms) and a
+ * dynalite store (under <data_dir>/dynamodb), both on ephemeral loopback ports.
+ */
+export async function startEmbedded(config: Config, logger: Logger): Promise<Embedded> {
+  const closers: Array<() => Promise<void>> = [];
+  const summary: string[] = [];
+  const endpoints: EmbeddedEndpoints = { credentials: EMBEDDED_CREDENTIALS };
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    if (config.embedded.dynamodb) {
+      const dir = path.join(config.embedded.data_dir, 'dynamodb');
+      await mkdir(dir, { recursive: true });
+      const server = dynalite({ path: dir, createTableMs: 0 });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+      endpoints.dynamodb = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      closers.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      );
+      summary.push(`DynamoDB-compatible store (dynalite) at ${endpoints.dynamodb}, data in ${dir}`);
+    }
+    if (config.embedded.kms) {
+      const dir = path.join(config.embedded.data_dir, 'kms');
+      const kms = await startLocalKms({
+        regions: config.kms.regions,
+        dataDir: dir,
+        port: 0,
+        logger: logger.child({ component: 'local-kms' }),
+      });
+      closers.push(() => kms.close());
+      endpoints.kms = kms.url;
+      await ensureEmbeddedKeys(config, kms.url);
+      summary.push(`local KMS at ${kms.url} (regions ${config.kms.regions.join(', ')}), keys in ${dir}`);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { endpoints, summary, close };
+}
+
+/** Creates each region's `alias/...` key in the local KMS on first start. */
+async function ensureEmbeddedKeys(config: Config, endpoint: string): Promise<void> {
+  for (const region of config.kms.regions) {
+    const keyId = config.kms.key_ids[region] ?? `alias/rkms-${region}`;
+    const client = createKmsClient({ region, endpoint, credentials: EMBEDDED_CREDENTIALS, kms: config.kms });
+    try {
+      await client.send(new DescribeKeyCommand({ KeyId: keyId }));
+    } catch (err) {
+      if (!(err instanceof NotFoundException)) throw err;
+      if (!keyId.startsWith('alias/')) {
+        throw new Error(
+          `kms.key_ids.${region}: key ${keyId} does not exist in the embedded local KMS; ` +
+            'use an alias (alias/...) so RKMS can create the key on first start',
+        );
+      }
+      const created = await client.send(
+        new CreateKeyCommand({ Description: `RKMS embedded key for ${region}` }),
+      );
+      await client.send(new CreateAliasCommand({ AliasName: keyId, TargetKeyId: created.KeyMetadata?.KeyId }));
+    } finally {
+      client.destroy();
+    }
+  }
+}

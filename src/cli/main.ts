@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { localKmsCommand } from './local-kms.js';
+import { serveCommand } from './serve.js';
+import { sweepCommand } from './sweep.js';
+
+const program = new Command('rkms')
+  .description('RKMS: data keys protected by AWS KMS in several regions, stored in DynamoDB')
+  .addCommand(serveCommand(), { isDefault: true })
+  .addCommand(sweepCommand())
+  .addCommand(localKmsCommand())
+  .showHelpAfterError();
+
+await program.parseAsync(process.argv);
