@@ -72,8 +72,8 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
   return { endpoints, summary, close };
 }
 
-/** Creates each region's `alias/...` key in the local KMS on first start. */
-async function ensureEmbeddedKeys(config: Config, endpoint: string): Promise<void> {
+/** Creates each region's `alias/...` key in a local KMS when it does not exist yet. */
+export async function ensureEmbeddedKeys(config: Config, endpoint: string): Promise<void> {
   for (const region of config.kms.regions) {
     const keyId = config.kms.key_ids[region] ?? `alias/rkms-${region}`;
     const client = createKmsClient({ region, endpoint, credentials: EMBEDDED_CREDENTIALS, kms: config.kms });

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import TOML from '@iarna/toml';
 import { Value } from 'typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
+import { parseToml } from './toml.js';
 
 /** The config cannot be used; the message names the field and what it expects. */
 export class ConfigError extends Error {
@@ -28,7 +28,7 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
   }
   let raw: unknown;
   try {
-    raw = TOML.parse(text);
+    raw = parseToml(text);
   } catch (err) {
     const where = err as { line?: number; col?: number; message: string };
     throw new ConfigError(`${file}: not valid TOML: ${where.message.split('\n')[0]}`);

@@ -1,0 +1,139 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, configPathFrom, loadConfigFile, parseConfig } from '../../src/config/load.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'rkms-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function load(text: string, env: NodeJS.ProcessEnv = {}) {
+  const file = path.join(dir, `c-${Math.random()}.toml`);
+  await writeFile(file, text);
+  return loadConfigFile(file, env);
+}
+
+/** The original Go RKMS's config.toml, as it shipped. */
+const ORIGINAL = `
+[server]
+  port = "8080"
+  api_version = "v1"
+
+[logger]
+  level = "debug"
+
+[kms]
+  regions = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1"
+    ]
+
+  key_ids = {
+    us-east-1 = "alias/rkms-us-east-1",
+    us-east-2 = "alias/rkms-us-east-2",
+    us-west-1 = "alias/rkms-us-west-1" }
+
+  data_key_size_in_bytes = 32
+
+[dynamodb]
+  region = "us-east-1"
+  table_name = "rkms_keys"
+  cache_expiration_in_minutes = 5
+  cache_cleanup_internal_in_minutes = 10
+`;
+
+describe('loading the config', () => {
+  it("loads the original RKMS's config.toml with the same meaning", async () => {
+    const config = await load(ORIGINAL);
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, api_version: 'v1' });
+    expect(config.logger.level).toBe('debug');
+    expect(config.kms.regions).toEqual(['us-east-1', 'us-east-2', 'us-west-1']);
+    expect(config.kms.key_ids['us-east-2']).toBe('alias/rkms-us-east-2');
+    expect(config.kms.data_key_size_in_bytes).toBe(32);
+    expect(config.dynamodb).toMatchObject({ region: 'us-east-1', table_name: 'rkms_keys' });
+    expect(config.cache.ttl_seconds).toBe(300); // from cache_expiration_in_minutes
+    expect(config.embedded).toMatchObject({ kms: false, dynamodb: false });
+  });
+
+  it('fills in defaults, including a key alias per region', async () => {
+    const config = await load('[kms]\nregions = ["eu-west-1"]\n[dynamodb]\nregion = "eu-west-1"\n');
+    expect(config.kms.key_ids).toEqual({ 'eu-west-1': 'alias/rkms-eu-west-1' });
+    expect(config.kms).toMatchObject({ data_key_size_in_bytes: 32, timeout_ms: 2000, max_attempts: 2 });
+    expect(config.keys.deletion_window_days).toBe(7);
+    expect(config.dynamodb.table_name).toBe('rkms_keys');
+  });
+
+  it('lets the environment override the port, host, log level and data directory', async () => {
+    const config = await load('[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\n', {
+      RKMS_PORT: '9999',
+      RKMS_HOST: '0.0.0.0',
+      RKMS_LOG_LEVEL: 'warn',
+      RKMS_DATA_DIR: '/var/lib/rkms',
+    });
+    expect(config.server).toMatchObject({ port: 9999, host: '0.0.0.0' });
+    expect(config.logger.level).toBe('warn');
+    expect(config.embedded.data_dir).toBe('/var/lib/rkms');
+  });
+
+  it('resolves the data directory against the config file, not the working directory', async () => {
+    const config = parseConfig({ kms: { regions: ['us-east-1'] }, dynamodb: { region: 'us-east-1' }, embedded: { data_dir: 'data' } }, { baseDir: '/etc/rkms' });
+    expect(config.embedded.data_dir).toBe('/etc/rkms/data');
+  });
+
+  it('chooses the file from --config, then RKMS_CONFIG, then ./config.toml', () => {
+    expect(configPathFrom('/a.toml', { RKMS_CONFIG: '/b.toml' })).toBe('/a.toml');
+    expect(configPathFrom(undefined, { RKMS_CONFIG: '/b.toml' })).toBe('/b.toml');
+    expect(configPathFrom(undefined, {})).toBe(path.resolve('config.toml'));
+  });
+
+  it('loads the repository config.toml: the embedded default', async () => {
+    const config = await loadConfigFile(path.resolve('config.toml'), {});
+    expect(config.embedded).toMatchObject({ kms: true, dynamodb: true, data_dir: path.resolve('data') });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080 });
+  });
+});
+
+describe('invalid configs name the field and what it expects', () => {
+  const minimal = { kms: { regions: ['us-east-1'] }, dynamodb: { region: 'us-east-1' } };
+  const invalid = (patch: Record<string, unknown>) => () => parseConfig({ ...minimal, ...patch }, { baseDir: '/' });
+
+  it.each([
+    ['server.port', { server: { port: 70000 } }, /server\.port: must be <= 65535 \(got 70000\)/],
+    ['kms.regions', { kms: { regions: ['not a region'] } }, /kms\.regions\.0: must be an AWS region name such as us-east-1 \(got "not a region"\)/],
+    ['kms.data_key_size_in_bytes', { kms: { regions: ['us-east-1'], data_key_size_in_bytes: 0 } }, /kms\.data_key_size_in_bytes: must be >= 1 \(got 0\)/],
+    ['logger.level', { logger: { level: 'loud' } }, /logger\.level: must be one of trace, debug, info/],
+    ['dynamodb.region', { dynamodb: {} }, /dynamodb\.region: is required/],
+    ['dynamodb.endpoint', { dynamodb: { region: 'us-east-1', endpoint: 'localhost:8000' } }, /dynamodb\.endpoint: must be an http:\/\/ or https:\/\/ URL/],
+    ['an unknown section', { servre: {} }, /servre: unknown setting/],
+    ['embedded with endpoints', { kms: { regions: ['us-east-1'], endpoints: { 'us-east-1': 'http://x' } }, embedded: { kms: true } }, /set endpoints or embedded\.kms = true, not both/],
+  ])('%s', (_field, patch, message) => {
+    expect(invalid(patch)).toThrow(ConfigError);
+    expect(invalid(patch)).toThrow(message);
+  });
+});
+
+describe('TOML', () => {
+  it('keeps strings and comments intact when joining a multi-line inline table', async () => {
+    const config = await load(`
+[kms]
+regions = ["us-east-1", "us-east-2"] # a comment { with a brace
+key_ids = {
+  us-east-1 = "alias/has # hash and } brace", # a comment inside
+  us-east-2 = 'alias/literal'
+}
+[dynamodb]
+region = "us-east-1"
+`);
+    expect(config.kms.key_ids).toEqual({ 'us-east-1': 'alias/has # hash and } brace', 'us-east-2': 'alias/literal' });
+  });
+
+  it('reports the strict parser error when the file is broken anyway', async () => {
+    await expect(load('[kms]\nregions = [\n')).rejects.toThrow(/not valid TOML/);
+  });
+});

@@ -1,0 +1,107 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAllClis, runCli } from '../support/cli.js';
+import { deleteKey, getKey } from '../support/http.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'rkms-e2e-'));
+});
+afterAll(async () => {
+  killAllClis();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writeConfig(name: string, text: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+const EMBEDDED_CONFIG = `
+[server]
+port = 0
+[kms]
+regions = ["us-east-1", "us-east-2", "us-west-1"]
+[dynamodb]
+region = "us-east-1"
+table_name = "rkms_keys"
+[keys]
+deletion_window_days = 7
+[embedded]
+kms = true
+dynamodb = true
+data_dir = "./data"
+`;
+
+describe('rkms serve on the embedded default', () => {
+  it('serves keys, shuts down cleanly on Ctrl-C, and serves the same keys after a restart', async () => {
+    const config = await writeConfig('config.toml', EMBEDDED_CONFIG);
+
+    const first = runCli(['serve', '--config', config]);
+    const [, url] = await first.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    expect(first.stdout()).toContain(`curl '${url}/key?id=my-first-key'`);
+    expect(first.stdout()).toMatch(/embedded: local KMS at http:\/\/127\.0\.0\.1:\d+ \(regions us-east-1, us-east-2, us-west-1\)/);
+    const alpha = await getKey(url!, 'alpha');
+    const beta = await getKey(url!, 'beta', '/api/v1');
+    expect(alpha.status).toBe(200);
+    expect(beta.body.key).not.toBe(alpha.body.key);
+    expect((await deleteKey(url!, 'beta')).body.state).toBe('PendingDeletion');
+    expect(await first.stop('SIGINT')).toBe(0);
+
+    const second = runCli(['serve', '--config', config]);
+    const [, url2] = await second.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    expect((await getKey(url2!, 'alpha')).body).toEqual(alpha.body);
+    expect((await getKey(url2!, 'beta')).status).toBe(409);
+    expect(await second.stop('SIGTERM')).toBe(0);
+  });
+
+  it('takes the port from RKMS_PORT and the data directory from RKMS_DATA_DIR', async () => {
+    const config = await writeConfig('env.toml', EMBEDDED_CONFIG);
+    const cli = runCli(['serve', '--config', config], { RKMS_PORT: '0', RKMS_DATA_DIR: path.join(dir, 'other-data') });
+    await cli.waitFor(/RKMS listening on/);
+    expect(cli.stdout()).toContain(path.join(dir, 'other-data', 'kms'));
+    expect(await cli.stop()).toBe(0);
+  });
+
+  it('finds its config through RKMS_CONFIG', async () => {
+    const config = await writeConfig('by-env.toml', EMBEDDED_CONFIG.replace('table_name = "rkms_keys"', 'table_name = "from_env_var"'));
+    const cli = runCli(['serve'], { RKMS_CONFIG: config });
+    await cli.waitFor(/RKMS listening on/);
+    expect(cli.stdout()).toContain('DynamoDB table from_env_var');
+    expect(await cli.stop()).toBe(0);
+  });
+});
+
+describe('rkms with an invalid config', () => {
+  it.each([
+    ['a port that is not a number', '[server]\nport = "eighty"\n[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\n', /server\.port: must be integer \(got "eighty"\)/],
+    ['no KMS regions', '[kms]\nregions = []\n[dynamodb]\nregion = "us-east-1"\n', /kms\.regions: must not have fewer than 1 items/],
+    ['a misspelt setting', '[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\ntabel_name = "x"\n', /dynamodb\.tabel_name: unknown setting/],
+    ['a key id for an unlisted region', '[kms]\nregions = ["us-east-1"]\n[kms.key_ids]\neu-west-1 = "alias/x"\n[dynamodb]\nregion = "us-east-1"\n', /kms\.key_ids\.eu-west-1: region eu-west-1 is not in kms\.regions/],
+    ['broken TOML', '[kms\nregions = 3', /not valid TOML/],
+  ])('stops with exit code 2 and names the field (%s)', async (_label, text, message) => {
+    const config = await writeConfig(`bad-${Math.random()}.toml`, text);
+    const cli = runCli(['serve', '--config', config]);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(message);
+    expect(cli.stderr()).toContain(config);
+  });
+
+  it('says which file it could not find', async () => {
+    const cli = runCli(['--config', path.join(dir, 'missing.toml')]);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(/cannot read config file .*missing\.toml: no such file/);
+  });
+});
+
+describe('rkms --help', () => {
+  it.each([[[]], [['serve']], [['sweep']], [['local-kms']]])('documents %j', async (command) => {
+    const cli = runCli([...command, '--help']);
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toMatch(/^Usage: rkms/m);
+  });
+});
