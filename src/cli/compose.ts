@@ -56,16 +56,31 @@ export async function createService(
     ...(clock ? { clock } : {}),
   });
   const app = await buildApp({ keys, store, kms, logger, apiVersion: config.server.api_version });
+  const sweeper = startSweeper(keys, config.keys.sweep_interval_minutes, logger);
   return {
     app,
     keys,
     store,
     kms,
     async close() {
+      clearInterval(sweeper);
       await app.close();
       cache.clear();
       kms.close();
       store.close();
     },
   };
+}
+
+/** Destroys keys past their deletion date every `minutes`; 0 leaves it to access and `rkms sweep`. */
+function startSweeper(keys: KeyService, minutes: number, logger: Logger): NodeJS.Timeout | undefined {
+  if (minutes <= 0) return undefined;
+  const timer = setInterval(() => {
+    keys.sweep().then(
+      (purged) => logger.info({ purged: purged.length }, 'sweep done'),
+      (err: unknown) => logger.warn({ err }, 'sweep failed; the next one will retry'),
+    );
+  }, minutes * 60_000);
+  timer.unref();
+  return timer;
 }
