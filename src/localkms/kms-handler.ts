@@ -57,6 +57,7 @@ export function createKmsHandler(deps: KmsHandlerDeps) {
       const run = OPERATIONS.get(operation);
       if (!run) throw unknownOperation(operation);
       request = parseJsonBody(body);
+      if (run.changesState) deps.store.maintain();
       response = await run.run(request, { region, store: deps.store, persist: deps.persist });
       sendResult(res, response);
     } catch (error) {

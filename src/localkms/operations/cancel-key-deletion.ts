@@ -2,10 +2,10 @@ import Type from 'typebox';
 import { KmsError } from '../errors.js';
 import { resolveKey } from '../resolve.js';
 import { KeyIdField } from './common.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 
 /** CancelKeyDeletion: the key comes back Disabled, as in AWS; enable it with EnableKey. */
-export const cancelKeyDeletion = defineOperation(
+export const cancelKeyDeletion = defineStateChange(
   'CancelKeyDeletion',
   Type.Object({ KeyId: KeyIdField }),
   async (request, { region, store, persist }) => {

@@ -4,12 +4,12 @@ import { aliasArn } from '../names.js';
 import { resolveKey } from '../resolve.js';
 import { assertNotPendingDeletion, KeyIdField } from './common.js';
 import { assertAliasName } from './alias-names.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 
 export const AliasNameField = Type.String({ minLength: 1, maxLength: 256 });
 
 /** CreateAlias: the target is a key id or key ARN of the same region, never another alias. */
-export const createAlias = defineOperation(
+export const createAlias = defineStateChange(
   'CreateAlias',
   Type.Object({ AliasName: AliasNameField, TargetKeyId: KeyIdField }),
   async (request, { region, store, persist }) => {

@@ -1,11 +1,11 @@
 import Type from 'typebox';
 import { KmsError } from '../errors.js';
 import { keyMetadata, TagsField } from './common.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 import { assertTagLimit, validTags } from './tags.js';
 
 /** CreateKey: symmetric ENCRYPT_DECRYPT keys with key material made by the emulator. Policy is accepted and ignored. */
-export const createKey = defineOperation(
+export const createKey = defineStateChange(
   'CreateKey',
   Type.Object({
     Policy: Type.Optional(Type.String({ minLength: 1, maxLength: 131072 })),

@@ -1,10 +1,10 @@
 import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { KeyIdField } from './common.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 import { assertRotatable } from './rotation-state.js';
 
-export const disableKeyRotation = defineOperation(
+export const disableKeyRotation = defineStateChange(
   'DisableKeyRotation',
   Type.Object({ KeyId: KeyIdField }),
   async (request, { region, store, persist }) => {

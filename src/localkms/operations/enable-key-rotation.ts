@@ -1,11 +1,11 @@
 import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { KeyIdField } from './common.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 import { assertRotatable } from './rotation-state.js';
 
 /** EnableKeyRotation: automatic rotation every RotationPeriodInDays (90–2560, 365 by default). */
-export const enableKeyRotation = defineOperation(
+export const enableKeyRotation = defineStateChange(
   'EnableKeyRotation',
   Type.Object({ KeyId: KeyIdField, RotationPeriodInDays: Type.Optional(Type.Integer({ minimum: 90, maximum: 2560 })) }),
   async (request, { region, store, persist }) => {

@@ -1,13 +1,13 @@
 import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { assertNotPendingDeletion, epochSeconds, KeyIdField } from './common.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 
 /**
  * ScheduleKeyDeletion: the key turns PendingDeletion and is deleted, with its
  * aliases, when the window (7–30 days, 30 by default) is over.
  */
-export const scheduleKeyDeletion = defineOperation(
+export const scheduleKeyDeletion = defineStateChange(
   'ScheduleKeyDeletion',
   Type.Object({
     KeyId: KeyIdField,

@@ -1,11 +1,11 @@
 import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { assertNotPendingDeletion, KeyIdField, TagsField } from './common.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 import { assertTagLimit, validTags } from './tags.js';
 
 /** TagResource: adds tags or replaces the values of existing tag keys. */
-export const tagResource = defineOperation(
+export const tagResource = defineStateChange(
   'TagResource',
   Type.Object({ KeyId: KeyIdField, Tags: TagsField }),
   async (request, { region, store, persist }) => {

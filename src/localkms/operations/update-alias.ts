@@ -4,10 +4,10 @@ import { requireAlias, resolveKey } from '../resolve.js';
 import { assertNotPendingDeletion, KeyIdField } from './common.js';
 import { assertAliasName } from './alias-names.js';
 import { AliasNameField, isAliasReference } from './create-alias.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 
 /** UpdateAlias: points an existing alias at another key of the same region. */
-export const updateAlias = defineOperation(
+export const updateAlias = defineStateChange(
   'UpdateAlias',
   Type.Object({ AliasName: AliasNameField, TargetKeyId: KeyIdField }),
   async (request, { region, store, persist }) => {

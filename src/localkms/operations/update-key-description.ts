@@ -1,9 +1,9 @@
 import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { assertNotPendingDeletion, KeyIdField } from './common.js';
-import { defineOperation } from './operation.js';
+import { defineStateChange } from './operation.js';
 
-export const updateKeyDescription = defineOperation(
+export const updateKeyDescription = defineStateChange(
   'UpdateKeyDescription',
   Type.Object({ KeyId: KeyIdField, Description: Type.String({ maxLength: 8192 }) }),
   async (request, { region, store, persist }) => {
