@@ -28,7 +28,7 @@ export function isAdminPath(url: string | undefined): boolean {
 }
 
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
-  if (!isLoopback(req.socket.remoteAddress)) {
+  if (!isLoopbackAddress(req.socket.remoteAddress)) {
     reply(res, 403, { error: 'the admin endpoint answers loopback clients only' });
     return;
   }
@@ -97,7 +97,7 @@ async function faultsFromBody(req: IncomingMessage): Promise<RegionFaults> {
   }
 }
 
-function isLoopback(address: string | undefined): boolean {
+export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
