@@ -145,6 +145,8 @@ async function openStore(config: ResolvedOptions, store: KeyStore, logger: Logge
       logger.warn({ path: file.path }, 'the store was unprotected; it is encrypted with the passphrase from now on');
       await file.save(() => snapshotOf(store));
     }
+    // A new store is written at once, so its account and passphrase bind the directory before the first key.
+    if (!snapshot) await file.save(() => snapshotOf(store));
     if (!file.isProtected) {
       logger.warn({ path: file.path }, 'key material is stored UNPROTECTED on disk; give a passphrase to encrypt it');
     }
