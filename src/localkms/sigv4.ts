@@ -62,6 +62,10 @@ export function verifySignature(request: SignedRequest, secrets: ReadonlyMap<str
   if (secret === undefined) {
     throw new KmsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
+  const declaredHash = headers.get('x-amz-content-sha256');
+  if (declaredHash !== undefined && declaredHash !== sha256Hex(request.body)) {
+    throw new KmsError('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
   const amzDate = headers.get('x-amz-date') ?? '';
   checkFreshness(amzDate, authorization.date, now);
   const expected = signatureFor(request, headers, authorization, amzDate, secret);
@@ -95,7 +99,7 @@ function canonicalRequest(
 ): string {
   const [path = '/', query = ''] = request.url.split('?', 2);
   const canonicalHeaders = authorization.signedHeaders.map((name) => `${name}:${headers.get(name) ?? ''}\n`).join('');
-  const payloadHash = headers.get('x-amz-content-sha256') ?? sha256Hex(request.body);
+  const payloadHash = sha256Hex(request.body);
   return [
     request.method,
     canonicalPath(path),
