@@ -124,7 +124,7 @@ function canonicalQuery(query: string): string {
     .split('&')
     .map((pair) => {
       const [name = '', value = ''] = pair.split('=', 2);
-      return [encodeRfc3986(decodeURIComponent(name)), encodeRfc3986(decodeURIComponent(value))] as const;
+      return [encodeRfc3986(decodedOrRaw(name)), encodeRfc3986(decodedOrRaw(value))] as const;
     })
     .sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1))
     .map(([name, value]) => `${name}=${value}`)
@@ -153,6 +153,14 @@ function checkFreshness(amzDate: string, scopeDate: string, now: number): void {
   }
   if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) {
     throw new KmsError('InvalidSignatureException', `Signature expired: ${amzDate} is more than 5 minutes away from the server time ${new Date(now).toISOString()}`);
+  }
+}
+
+function decodedOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
   }
 }
 
