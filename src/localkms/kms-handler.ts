@@ -31,45 +31,68 @@ export interface KmsHandlerDeps {
 export function createKmsHandler(deps: KmsHandlerDeps) {
   return async function handleKmsCall(req: IncomingMessage, res: ServerResponse, portRegion: string | undefined): Promise<void> {
     const started = process.hrtime.bigint();
-    let region: string | undefined;
-    let operation: string | undefined;
-    let request: Record<string, unknown> | undefined;
-    let response: WireObject | undefined;
-    let failure: KmsError | undefined;
+    const call: CallLog = {};
     try {
-      operation = operationOf(headerOf(req, 'x-amz-target'));
-      region = regionOf(req, portRegion, deps.regions);
-      if (OPERATIONS.has(operation) || UNSUPPORTED_AWS_OPERATIONS.has(operation)) deps.counter.record(region, operation);
-      const fault = deps.faults.decide(region, operation);
-      if (fault.down) {
-        // A down region answers nothing: the client sees a reset connection, as with a network failure.
-        req.socket.destroy();
-        deps.logger.debug({ region, operation }, 'fault: connection dropped');
-        return;
-      }
-      const body = await readBody(req);
-      if (fault.latencyMs > 0) await sleep(fault.latencyMs, undefined, { signal: deps.lifetime });
-      if (fault.throttle) throw new KmsError('ThrottlingException', 'Rate exceeded');
-      if (fault.error) throw new KmsError('KMSInternalException', 'The request was rejected because an internal exception occurred (injected fault). The request can be retried.');
-      if (deps.accessKeys) {
-        verifySignature({ method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body }, deps.accessKeys, Date.now());
-      }
-      const run = OPERATIONS.get(operation);
-      if (!run) throw unknownOperation(operation);
-      request = parseJsonBody(body);
-      if (run.changesState) deps.store.maintain();
-      response = await run.run(request, { region, store: deps.store, persist: deps.persist });
+      const response = await answer(req, portRegion, call, deps);
+      if (response === DROPPED) return;
       sendResult(res, response);
     } catch (error) {
       if (deps.lifetime.aborted || req.socket.destroyed) return;
-      failure = asKmsError(error, deps.logger, { region, operation });
-      sendError(res, failure, error instanceof BodyTooLargeError);
+      call.failure = asKmsError(error, deps.logger, { region: call.region, operation: call.operation });
+      sendError(res, call.failure, error instanceof BodyTooLargeError);
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      deps.logger.debug({ region, operation, status: res.statusCode, error: failure?.type, ms }, 'kms call');
-      deps.logger.trace({ region, operation, request, response, error: failure?.message }, 'kms call bodies');
+      logCall(deps.logger, call, req.socket.destroyed && !res.headersSent ? 'dropped' : res.statusCode, started);
     }
   };
+}
+
+/** What a call's log lines say; filled in as the call goes. */
+interface CallLog {
+  region?: string;
+  operation?: string;
+  request?: Record<string, unknown>;
+  response?: WireObject;
+  failure?: KmsError;
+}
+
+const DROPPED = Symbol('dropped');
+
+async function answer(
+  req: IncomingMessage,
+  portRegion: string | undefined,
+  call: CallLog,
+  deps: KmsHandlerDeps,
+): Promise<WireObject | typeof DROPPED> {
+  const operation = (call.operation = operationOf(headerOf(req, 'x-amz-target')));
+  const region = (call.region = regionOf(req, portRegion, deps.regions));
+  if (OPERATIONS.has(operation) || UNSUPPORTED_AWS_OPERATIONS.has(operation)) deps.counter.record(region, operation);
+  const fault = deps.faults.decide(region, operation);
+  if (fault.down) {
+    // A down region answers nothing: the client sees a reset connection, as with a network failure.
+    req.socket.destroy();
+    return DROPPED;
+  }
+  const body = await readBody(req);
+  if (fault.latencyMs > 0) await sleep(fault.latencyMs, undefined, { signal: deps.lifetime });
+  if (fault.throttle) throw new KmsError('ThrottlingException', 'Rate exceeded');
+  if (fault.error) {
+    throw new KmsError('KMSInternalException', 'The request was rejected because an internal exception occurred (injected fault). The request can be retried.');
+  }
+  if (deps.accessKeys) {
+    verifySignature({ method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body }, deps.accessKeys, Date.now());
+  }
+  const run = OPERATIONS.get(operation);
+  if (!run) throw unknownOperation(operation);
+  const request = (call.request = parseJsonBody(body));
+  if (run.changesState) deps.store.maintain();
+  return (call.response = await run.run(request, { region, store: deps.store, persist: deps.persist }));
+}
+
+/** One line per call at debug level; its bodies at trace level, where the logger redacts key material. */
+function logCall(logger: Logger, call: CallLog, status: number | 'dropped', started: bigint): void {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  logger.debug({ region: call.region, operation: call.operation, status, error: call.failure?.type, ms }, 'kms call');
+  logger.trace({ region: call.region, operation: call.operation, request: call.request, response: call.response, error: call.failure?.message }, 'kms call bodies');
 }
 
 /**
