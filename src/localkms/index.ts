@@ -13,7 +13,7 @@ import { restoreInto, snapshotOf } from './store-codec.js';
 import { StoreFile } from './store-file.js';
 
 export type { CallCounters } from './counters.js';
-export type { FaultMode, FaultRule, Faults, FaultsByRegion, LatencyRule, RegionFaults } from './faults.js';
+export { FaultError, type FaultMode, type FaultRule, type Faults, type FaultsByRegion, type LatencyRule, type RegionFaults } from './faults.js';
 export { LocalKmsConfigError, type LocalKmsOptions } from './options.js';
 export { loadSeedFile, parseSeed, SeedError, type SeedKey, type SeedSpec } from './seed.js';
 export { StoreFormatError, WrongPassphraseError } from './store-codec.js';

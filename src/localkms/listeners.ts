@@ -31,7 +31,8 @@ export class Listener {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createServer(this.handler);
+    // Longer than the SDKs keep idle connections, so the server never closes one a client is about to reuse.
+    const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, this.handler);
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));

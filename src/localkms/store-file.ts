@@ -104,7 +104,9 @@ async function takeLock(lockPath: string, dir: string): Promise<void> {
       const holder = Number((await readIfPresent(lockPath)) ?? '');
       if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
         const who = holder === process.pid ? 'this process (another local KMS in it)' : `process ${holder}`;
-        throw new StoreLockedError(`${dir} is in use by ${who}; stop it or give another --data directory`);
+        throw new StoreLockedError(
+          `${dir} is in use by ${who}; stop it or give another --data directory (if no local KMS uses it, delete ${lockPath})`,
+        );
       }
       // The holder died without cleaning up: the lock is stale.
       await rm(lockPath, { force: true });
