@@ -65,6 +65,7 @@ describe('CreateKey and DescribeKey', () => {
     const message = await expectKmsError(client.send(new DescribeKeyCommand({ KeyId: '00000000-0000-0000-0000-000000000000' })), 'NotFoundException');
     expect(message).toContain('does not exist');
     await expectKmsError(client.send(new DescribeKeyCommand({ KeyId: 'not-a-key' })), 'NotFoundException');
+    await expectKmsError(client.send(new DescribeKeyCommand({ KeyId: 'arn:aws:kms:us-east-1' })), 'InvalidArnException');
   });
 
   it('refuses key kinds it does not emulate with UnsupportedOperationException', async () => {

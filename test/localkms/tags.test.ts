@@ -59,6 +59,13 @@ describe('tags', () => {
     await expectKmsError(client.send(new CreateKeyCommand({ Tags: [{ TagKey: 'aws:x', TagValue: 'y' }] })), 'TagException');
   });
 
+  it('answers LimitExceededException past 50 tags on a key', async () => {
+    const fifty = Array.from({ length: 50 }, (_, i) => ({ TagKey: `t${i}`, TagValue: '' }));
+    const keyId = (await client.send(new CreateKeyCommand({ Tags: fifty }))).KeyMetadata?.KeyId ?? '';
+    await expectKmsError(client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'one-more', TagValue: 'x' }] })), 'LimitExceededException');
+    await client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 't0', TagValue: 'replaced' }] }));
+  });
+
   it('answers KMSInvalidStateException when tagging a key pending deletion, NotFoundException for an unknown key', async () => {
     const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? '';
     await client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
