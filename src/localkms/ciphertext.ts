@@ -1,0 +1,81 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * The ciphertext blob of the local KMS:
+ *
+ *   magic "LK" | format 1 | key id (16 bytes, UUID) | key-material version (uint32 BE)
+ *   | IV (12) | GCM tag (16) | AES-256-GCM ciphertext
+ *
+ * The header lets Decrypt find the key without a KeyId, as AWS does. The GCM
+ * additional data is the header followed by the canonical encryption context,
+ * so a changed header, a changed context or a changed byte anywhere fails
+ * authentication instead of decrypting to something else.
+ */
+
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+export interface BlobHeader {
+  readonly keyId: string;
+  readonly materialVersion: number;
+}
+
+const MAGIC = Buffer.from('LK', 'latin1');
+const FORMAT = 1;
+const HEADER_BYTES = MAGIC.length + 1 + 16 + 4;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export function sealBlob(header: BlobHeader, material: Buffer, plaintext: Buffer, context: EncryptionContext): Buffer {
+  const head = encodeHeader(header);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', material, iv);
+  cipher.setAAD(Buffer.concat([head, canonicalContext(context)]));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([head, iv, cipher.getAuthTag(), body]);
+}
+
+/** The header of a blob, or undefined when the bytes are not a blob of this emulator. */
+export function readBlobHeader(blob: Buffer): BlobHeader | undefined {
+  if (blob.length < HEADER_BYTES + IV_BYTES + TAG_BYTES) return undefined;
+  if (!blob.subarray(0, MAGIC.length).equals(MAGIC) || blob[MAGIC.length] !== FORMAT) return undefined;
+  const idStart = MAGIC.length + 1;
+  const hex = blob.subarray(idStart, idStart + 16).toString('hex');
+  const keyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return { keyId, materialVersion: blob.readUInt32BE(idStart + 16) };
+}
+
+/** The plaintext, or undefined when the blob, the key material or the context is not the one it was sealed with. */
+export function openBlob(blob: Buffer, material: Buffer, context: EncryptionContext): Buffer | undefined {
+  const head = blob.subarray(0, HEADER_BYTES);
+  const iv = blob.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
+  const tag = blob.subarray(HEADER_BYTES + IV_BYTES, HEADER_BYTES + IV_BYTES + TAG_BYTES);
+  const body = blob.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', material, iv);
+    decipher.setAAD(Buffer.concat([head, canonicalContext(context)]));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pairs sorted by key, as JSON: the same context in any key order gives the
+ * same bytes, and no context is the same as an empty one, as in AWS.
+ */
+export function canonicalContext(context: EncryptionContext): Buffer {
+  const pairs = Object.keys(context)
+    .sort()
+    .map((key) => [key, context[key]]);
+  return Buffer.from(JSON.stringify(pairs), 'utf8');
+}
+
+function encodeHeader(header: BlobHeader): Buffer {
+  const head = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(head, 0);
+  head[MAGIC.length] = FORMAT;
+  Buffer.from(header.keyId.replaceAll('-', ''), 'hex').copy(head, MAGIC.length + 1);
+  head.writeUInt32BE(header.materialVersion, MAGIC.length + 1 + 16);
+  return head;
+}

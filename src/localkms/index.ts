@@ -1,0 +1,178 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { handleAdmin, isAdminPath } from './admin.js';
+import { CallCounter, type CallCounters } from './counters.js';
+import { FaultTable, type Faults } from './faults.js';
+import { createKmsHandler } from './kms-handler.js';
+import { KeyStore } from './keystore.js';
+import { Listener } from './listeners.js';
+import { localKmsLogger } from './logging.js';
+import { resolveOptions, type LocalKmsOptions, type ResolvedOptions } from './options.js';
+import { applySeed, loadSeedFile, validSeed, type SeedSpec } from './seed.js';
+import { restoreInto, snapshotOf } from './store-codec.js';
+import { StoreFile } from './store-file.js';
+
+export type { CallCounters } from './counters.js';
+export { FaultError, type FaultMode, type FaultRule, type Faults, type FaultsByRegion, type LatencyRule, type RegionFaults } from './faults.js';
+export { LocalKmsConfigError, type LocalKmsOptions } from './options.js';
+export { loadSeedFile, parseSeed, SeedError, type SeedKey, type SeedSpec } from './seed.js';
+export { StoreFormatError, WrongPassphraseError } from './store-codec.js';
+export { StoreLockedError } from './store-file.js';
+
+export interface LocalKms {
+  /** URL of the shared listener, which serves every region, e.g. http://127.0.0.1:43123. */
+  readonly url: string;
+  readonly port: number;
+  readonly regions: readonly string[];
+  readonly accountId: string;
+  /** URL of each per-region listener (regionPorts); a region without one is absent. */
+  readonly regionUrls: Readonly<Record<string, string>>;
+  /** Where the store lives, or undefined in memory. */
+  readonly dataDir: string | undefined;
+  /** Whether the store on disk is encrypted with a passphrase. */
+  readonly storeEncrypted: boolean;
+  /** Faults in force; changing them here has the same effect as the admin endpoint. */
+  readonly faults: Faults;
+  /** Calls received so far, by region then operation. */
+  counters(): CallCounters;
+  resetCounters(): void;
+  /** Stops listening, closes open connections, writes the store; resolves when all is done. */
+  close(): Promise<void>;
+}
+
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+/** Starts a local AWS KMS: every region on one port, optional per-region ports, an admin endpoint under /admin. */
+export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms> {
+  const config = resolveOptions(options);
+  const logger = localKmsLogger(options.logger);
+  const store = new KeyStore(config.accountId, config.clock);
+  const storeFile = config.dataDir === undefined ? undefined : await openStore(config, store, logger);
+  const persist = storeFile ? () => storeFile.save(() => snapshotOf(store)) : () => Promise.resolve();
+  const lifetime = new AbortController();
+  const listeners: Listener[] = [];
+  try {
+    await prepareStore(store, options.seed, config, persist);
+    const faults = new FaultTable(config.regions, config.random);
+    for (const [region, regionFaults] of Object.entries(options.faults ?? {})) faults.set(region, regionFaults);
+    const counter = new CallCounter();
+    const handleKmsCall = createKmsHandler({
+      store,
+      regions: config.regions,
+      faults,
+      counter,
+      persist,
+      accessKeys: config.accessKeys,
+      logger,
+      lifetime: lifetime.signal,
+    });
+    const route = (portRegion: string | undefined) => (req: IncomingMessage, res: ServerResponse) => {
+      const done = isAdminPath(req.url) ? handleAdmin(req, res, { faults, counter }) : handleKmsCall(req, res, portRegion);
+      done.catch((error: unknown) => {
+        logger.error({ err: error }, 'local KMS request failed');
+        res.destroy();
+      });
+    };
+
+    const shared = new Listener(config.host, config.port, route(undefined));
+    listeners.push(shared);
+    await shared.start();
+    const regionListeners = new Map<string, Listener>();
+    for (const [region, port] of config.regionPorts) {
+      const listener = new Listener(config.host, port, route(region));
+      listeners.push(listener);
+      regionListeners.set(region, listener);
+      if (!faults.isWhollyDown(region)) await listener.start();
+    }
+    faults.onChange((region) => {
+      const listener = regionListeners.get(region);
+      if (!listener) return;
+      const change = faults.isWhollyDown(region) ? listener.stop() : listener.start();
+      change.catch((error: unknown) => logger.error({ err: error, region }, 'could not change the region listener'));
+    });
+
+    const maintenance = setInterval(() => {
+      if (store.maintain()) persist().catch((error: unknown) => logger.error({ err: error }, 'could not write the key store'));
+    }, MAINTENANCE_INTERVAL_MS);
+    maintenance.unref();
+
+    const url = urlOf(config.host, shared.port);
+    logger.info({ url, regions: config.regions, accountId: config.accountId, dataDir: config.dataDir ?? null }, 'local KMS started');
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port: shared.port,
+      regions: config.regions,
+      accountId: config.accountId,
+      regionUrls: Object.fromEntries([...regionListeners].map(([region, listener]) => [region, urlOf(config.host, listener.port)])),
+      dataDir: config.dataDir,
+      storeEncrypted: storeFile?.isProtected ?? false,
+      faults,
+      counters: () => counter.snapshot(),
+      resetCounters: () => counter.reset(),
+      close: () => {
+        closing ??= (async () => {
+          clearInterval(maintenance);
+          lifetime.abort();
+          await Promise.all(listeners.map((listener) => listener.stop()));
+          await storeFile?.close();
+          logger.info('local KMS stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    lifetime.abort();
+    await Promise.all(listeners.map((listener) => listener.stop()));
+    await storeFile?.close();
+    throw error;
+  }
+}
+
+async function openStore(config: ResolvedOptions, store: KeyStore, logger: Logger): Promise<StoreFile> {
+  const dataDir = config.dataDir ?? '';
+  const { file, snapshot, wasUnprotected } = await StoreFile.open(dataDir, config.passphrase);
+  try {
+    if (snapshot) {
+      if (snapshot.accountId !== store.accountId) {
+        throw new Error(`${file.path} holds the keys of account ${snapshot.accountId}: start with that account id, or use another data directory`);
+      }
+      restoreInto(store, snapshot);
+      const unserved = Object.keys(snapshot.regions).filter((region) => !config.regions.includes(region));
+      if (unserved.length > 0) logger.warn({ regions: unserved }, 'the store has keys in regions not served now; they are kept');
+    }
+    if (wasUnprotected && file.isProtected) {
+      logger.warn({ path: file.path }, 'the store was unprotected; it is encrypted with the passphrase from now on');
+      await file.save(() => snapshotOf(store));
+    }
+    // A new store is written at once, so its account and passphrase bind the directory before the first key.
+    if (!snapshot) await file.save(() => snapshotOf(store));
+    if (!file.isProtected) {
+      logger.warn({ path: file.path }, 'key material is stored UNPROTECTED on disk; give a passphrase to encrypt it');
+    }
+    return file;
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+}
+
+/** Seeds, and removes keys whose deletion date passed while the server was down, before the first call. */
+async function prepareStore(
+  store: KeyStore,
+  seed: SeedSpec | string | undefined,
+  config: ResolvedOptions,
+  persist: () => Promise<void>,
+): Promise<void> {
+  let changed = store.maintain();
+  if (seed !== undefined) {
+    const spec = typeof seed === 'string' ? await loadSeedFile(seed) : validSeed(seed, 'the seed option');
+    changed = applySeed(store, spec, config.regions) || changed;
+  }
+  if (changed) await persist();
+}
+
+function urlOf(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
