@@ -12,7 +12,7 @@ import { DynamoStore } from '../../src/store/dynamodb.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { ensureTable } from '../../src/store/table.js';
 import { kmsError } from '../support/aws-errors.js';
-import { auditedLogger } from '../support/audit.js';
+import { auditedLogger, recordKey } from '../support/audit.js';
 import { TEST_REGIONS, testConfig } from '../support/config.js';
 import { startDynalite, type RunningDynalite } from '../support/dynalite.js';
 import { fakeRegionalKms } from '../support/fake-kms.js';
@@ -72,7 +72,12 @@ async function setup({ cacheTtlMs = 60_000, deletionWindowDays = 7, store: given
   return { keys, store, fake, clock, item, callCount, table: config.table_name };
 }
 
-const b64 = (key: Uint8Array) => Buffer.from(key).toString('base64');
+/** Base64 of a key, remembered for the log audit. */
+const b64 = (key: Uint8Array) => {
+  const encoded = Buffer.from(key).toString('base64');
+  recordKey(encoded);
+  return encoded;
+};
 
 describe('KeyService.getKey', () => {
   it('creates a key on first use and returns the same key afterwards', async () => {

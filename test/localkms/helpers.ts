@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { expect } from 'vitest';
 import { startLocalKms, type LocalKms, type LocalKmsOptions } from '../../src/localkms/index.js';
+import { auditedLogger, recordKey } from '../support/audit.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -14,7 +15,13 @@ export class Fixture {
   private readonly dirs: string[] = [];
 
   async start(options: Partial<LocalKmsOptions> = {}): Promise<LocalKms> {
-    const kms = await startLocalKms({ regions: ['us-east-1'], host: '127.0.0.1', port: 0, ...options });
+    const kms = await startLocalKms({
+      regions: ['us-east-1'],
+      host: '127.0.0.1',
+      port: 0,
+      logger: auditedLogger('localkms'),
+      ...options,
+    });
     this.servers.push(kms);
     return kms;
   }
@@ -27,6 +34,16 @@ export class Fixture {
       maxAttempts: 1,
       ...config,
     });
+    // Every plaintext the server hands out is remembered for the log audit.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const plaintext = (result.output as { Plaintext?: Uint8Array }).Plaintext;
+        if (plaintext && plaintext.length >= 16) recordKey(Buffer.from(plaintext).toString('base64'));
+        return result;
+      },
+      { step: 'initialize', name: 'recordPlaintextForAudit' },
+    );
     this.clients.push(client);
     return client;
   }
