@@ -58,7 +58,7 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
         regions: config.kms.regions,
         dataDir: dir,
         port: 0,
-        logger: logger.child({ component: 'local-kms' }),
+        logger,
       });
       closers.push(() => kms.close());
       endpoints.kms = kms.url;

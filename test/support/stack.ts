@@ -27,7 +27,7 @@ export interface Stack {
 export async function startStack(config: Config, label: string): Promise<Stack> {
   const logger = auditedLogger(label);
   const dynalite = await startDynalite();
-  const kms = await startLocalKms({ regions: config.kms.regions, port: 0, logger: logger.child({ component: 'local-kms' }) });
+  const kms = await startLocalKms({ regions: config.kms.regions, port: 0, logger });
   await ensureEmbeddedKeys(config, kms.url);
   const services: Service[] = [];
   return {
