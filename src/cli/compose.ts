@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
 import { KeyCache } from '../keys/cache.js';
 import { KeyService, type Clock } from '../keys/service.js';
+import { startSweeper } from '../keys/sweeper.js';
 import { regionalKmsFromConfig, type RegionalKms } from '../kms/pool.js';
 import { DynamoStore } from '../store/dynamodb.js';
 import { ensureTable } from '../store/table.js';
@@ -56,14 +57,14 @@ export async function createService(
     ...(clock ? { clock } : {}),
   });
   const app = await buildApp({ keys, store, kms, logger, apiVersion: config.server.api_version });
-  const sweeper = startSweeper(keys, config.keys.sweep_interval_minutes, logger);
+  const sweeper = startSweeper(keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {
     app,
     keys,
     store,
     kms,
     async close() {
-      clearInterval(sweeper);
+      sweeper?.stop();
       await app.close();
       cache.clear();
       kms.close();
@@ -72,15 +73,3 @@ export async function createService(
   };
 }
 
-/** Destroys keys past their deletion date every `minutes`; 0 leaves it to access and `rkms sweep`. */
-function startSweeper(keys: KeyService, minutes: number, logger: Logger): NodeJS.Timeout | undefined {
-  if (minutes <= 0) return undefined;
-  const timer = setInterval(() => {
-    keys.sweep().then(
-      (purged) => logger.info({ purged: purged.length }, 'sweep done'),
-      (err: unknown) => logger.warn({ err }, 'sweep failed; the next one will retry'),
-    );
-  }, minutes * 60_000);
-  timer.unref();
-  return timer;
-}

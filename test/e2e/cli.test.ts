@@ -76,6 +76,33 @@ describe('rkms serve on the embedded default', () => {
   });
 });
 
+describe('rkms sweep', () => {
+  it('destroys the keys whose deletion date has passed, and only those', async () => {
+    // A zero window with a one-second cache: keys are destroyed one second after DELETE.
+    const config = await writeConfig(
+      'sweep.toml',
+      EMBEDDED_CONFIG.replace('deletion_window_days = 7', 'deletion_window_days = 0\n[cache]\nttl_seconds = 1').replace('./data', './sweep-data'),
+    );
+    const server = runCli(['serve', '--config', config]);
+    const [, url] = await server.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    await getKey(url!, 'keep');
+    await getKey(url!, 'drop');
+    expect((await deleteKey(url!, 'drop')).body.state).toBe('PendingDeletion');
+    expect(await server.stop()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+
+    const sweep = runCli(['sweep', '--config', config]);
+    expect(await sweep.exited).toBe(0);
+    expect(sweep.stdout()).toContain('deleted 1 key(s) whose deletion date had passed\n  "drop"');
+
+    const again = runCli(['serve', '--config', config]);
+    const [, url2] = await again.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    expect((await deleteKey(url2!, 'drop')).status).toBe(404);
+    expect((await getKey(url2!, 'keep')).status).toBe(200);
+    expect(await again.stop()).toBe(0);
+  });
+});
+
 describe('rkms with an invalid config', () => {
   it.each([
     ['a port that is not a number', '[server]\nport = "eighty"\n[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\n', /server\.port: must be integer \(got "eighty"\)/],

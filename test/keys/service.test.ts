@@ -7,6 +7,7 @@ import { EMBEDDED_CREDENTIALS } from '../../src/config/aws.js';
 import { KeyCache } from '../../src/keys/cache.js';
 import { KeyIntegrityError, KeyNotFoundError, KeyPendingDeletionError } from '../../src/keys/errors.js';
 import { KeyService } from '../../src/keys/service.js';
+import { startSweeper } from '../../src/keys/sweeper.js';
 import { KmsUnavailableError } from '../../src/kms/errors.js';
 import { DynamoStore } from '../../src/store/dynamodb.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
@@ -111,6 +112,19 @@ describe('KeyService.getKey', () => {
     await keys.getKey('stored');
     await keys.getKey('stored');
     expect(callCount(DecryptCommand)).toBe(1);
+  });
+
+  it('binds every KMS call for an id to the context {"rkms:id": id}', async () => {
+    const { keys, fake } = await setup({ cacheTtlMs: 0 });
+    await keys.getKey('bound-1');
+    await keys.getKey('bound-1');
+    await keys.getKey('bound-2');
+    const calls = Object.values(fake.mocks).flatMap((mock) => mock.calls());
+    expect(calls.length).toBeGreaterThanOrEqual(2 * TEST_REGIONS.length + 1);
+    for (const call of calls) {
+      const input = call.args[0].input as { EncryptionContext?: Record<string, string> };
+      expect(['bound-1', 'bound-2'].map((id) => ({ 'rkms:id': id }))).toContainEqual(input.EncryptionContext);
+    }
   });
 
   it('never treats a store read error as "not found": no key is generated', async () => {
@@ -259,5 +273,25 @@ describe('KeyService deletion', () => {
     expect((await keys.sweep()).sort()).toEqual(['sweep-a', 'sweep-b']);
     expect(await item('sweep-a')).toBeUndefined();
     expect((await item('sweep-keep'))!.state).toBe('PendingDeletion');
+  });
+});
+
+describe('the periodic sweep', () => {
+  it('destroys keys past their deletion date without anyone asking for them', async () => {
+    const { keys, clock, item } = await setup();
+    await keys.getKey('forgotten');
+    await keys.scheduleDeletion('forgotten');
+    clock.now += 8 * DAY;
+    const sweeper = startSweeper(keys, 20);
+    try {
+      await expect.poll(() => item('forgotten'), { timeout: 5_000, interval: 20 }).toBeUndefined();
+    } finally {
+      sweeper?.stop();
+    }
+  });
+
+  it('is off when the interval is 0', async () => {
+    const { keys } = await setup();
+    expect(startSweeper(keys, 0)).toBeUndefined();
   });
 });
