@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { expectKmsError, Fixture } from './helpers.js';
+import { expectKmsError, Fixture, createKey } from './helpers.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;
@@ -23,10 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.cleanup());
 
-async function newKey(): Promise<{ keyId: string; arn: string }> {
-  const { KeyMetadata } = await client.send(new CreateKeyCommand({}));
-  return { keyId: KeyMetadata?.KeyId ?? '', arn: KeyMetadata?.Arn ?? '' };
-}
+const newKey = () => createKey(client);
 
 describe('CreateAlias', () => {
   it('names a key, found by alias name and alias ARN', async () => {

@@ -1,6 +1,5 @@
 import {
   CreateAliasCommand,
-  CreateKeyCommand,
   DecryptCommand,
   DisableKeyCommand,
   EncryptCommand,
@@ -13,7 +12,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { bytes, expectKmsError, Fixture, text } from './helpers.js';
+import { bytes, expectKmsError, Fixture, text, createKey } from './helpers.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;
@@ -25,10 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.cleanup());
 
-async function newKey(): Promise<{ keyId: string; arn: string }> {
-  const { KeyMetadata } = await client.send(new CreateKeyCommand({}));
-  return { keyId: KeyMetadata?.KeyId ?? '', arn: KeyMetadata?.Arn ?? '' };
-}
+const newKey = () => createKey(client);
 
 async function encrypted(keyId: string, plaintext: string, context?: Record<string, string>): Promise<Uint8Array> {
   const result = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes(plaintext), EncryptionContext: context }));

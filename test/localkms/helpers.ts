@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, KMSClient, type CreateKeyCommandInput, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { expect } from 'vitest';
 import { startLocalKms, type LocalKms, type LocalKmsOptions } from '../../src/localkms/index.js';
 import { auditedLogger, recordKey } from '../support/audit.js';
@@ -84,4 +84,10 @@ export function bytes(text: string): Uint8Array {
 
 export function text(value: Uint8Array | undefined): string {
   return new TextDecoder().decode(value);
+}
+
+/** A new key in the client's region: its id and ARN. */
+export async function createKey(client: KMSClient, input: CreateKeyCommandInput = {}): Promise<{ keyId: string; arn: string }> {
+  const { KeyMetadata } = await client.send(new CreateKeyCommand(input));
+  return { keyId: KeyMetadata?.KeyId ?? '', arn: KeyMetadata?.Arn ?? '' };
 }

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { expectKmsError, Fixture } from './helpers.js';
+import { expectKmsError, Fixture, createKey } from './helpers.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;
@@ -26,10 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.cleanup());
 
-async function newKeyId(description = 'test key'): Promise<string> {
-  const created = await client.send(new CreateKeyCommand({ Description: description }));
-  return created.KeyMetadata?.KeyId ?? '';
-}
+const newKeyId = async (description = 'test key') => (await createKey(client, { Description: description })).keyId;
 
 describe('CreateKey and DescribeKey', () => {
   it('creates an enabled symmetric key with AWS metadata', async () => {

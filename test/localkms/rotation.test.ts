@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { bytes, expectKmsError, Fixture, text } from './helpers.js';
+import { bytes, expectKmsError, Fixture, text, createKey } from './helpers.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;
@@ -27,9 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.cleanup());
 
-async function newKeyId(): Promise<string> {
-  return (await client.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? '';
-}
+const newKeyId = async () => (await createKey(client)).keyId;
 
 describe('automatic rotation settings', () => {
   it('is off for a new key, on with a period after EnableKeyRotation, off again after DisableKeyRotation', async () => {
