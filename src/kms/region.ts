@@ -34,9 +34,13 @@ export class Region {
   private readonly client: KMSClient;
   private readonly breaker: CircuitBreaker<[Send], unknown>;
   private latencyMs: number | undefined;
+  private latencyMeasuredAt = 0;
+  /** A latency older than this is forgotten, so a region once slow is tried first again later. */
+  private readonly latencyMemoryMs: number;
 
   constructor({ name, keyId, client, circuit, logger }: RegionOptions) {
     this.name = name;
+    this.latencyMemoryMs = circuit.window_ms;
     this.keyId = keyId;
     this.client = client;
     this.breaker = new CircuitBreaker((send: Send) => send(), {
@@ -59,9 +63,9 @@ export class Region {
     return this.breaker.halfOpen ? 'half-open' : 'closed';
   }
 
-  /** Moving average of successful call latency; undefined until a call succeeded. */
+  /** Moving average of recent successful calls' latency; undefined when none succeeded lately. */
   get averageLatencyMs(): number | undefined {
-    return this.latencyMs;
+    return performance.now() - this.latencyMeasuredAt <= this.latencyMemoryMs ? this.latencyMs : undefined;
   }
 
   async generateDataKey(
@@ -129,6 +133,8 @@ export class Region {
       this.recordLatency(performance.now() - started);
       return reply;
     } catch (err) {
+      // Cancelled because another region answered first: it took at least this long.
+      if (isAbort(err)) this.recordLatency(performance.now() - started);
       throw new RegionCallError(this.name, failureKind(err), `${operation}: ${describeKmsError(err)}`, {
         cause: err,
       });
@@ -136,7 +142,9 @@ export class Region {
   }
 
   private recordLatency(ms: number): void {
-    this.latencyMs = this.latencyMs === undefined ? ms : 0.8 * this.latencyMs + 0.2 * ms;
+    const previous = this.averageLatencyMs;
+    this.latencyMs = previous === undefined ? ms : 0.8 * previous + 0.2 * ms;
+    this.latencyMeasuredAt = performance.now();
   }
 }
 

@@ -258,3 +258,31 @@ describe('per-attempt timeout', () => {
     expect(sockets.size).toBeGreaterThan(0); // the stuck region was really tried
   });
 });
+
+describe('region preference', () => {
+  it('prefers a fast region over one that answered slowly, and forgets the slowness later', async () => {
+    const names = ['us-east-1', 'us-east-2'];
+    const mocks: Record<string, AwsClientStub<KMSClient>> = {};
+    const shortMemory = { ...circuit, window_ms: 300 };
+    const regions = names.map((name) => {
+      const client = new KMSClient({ region: name, credentials: EMBEDDED_CREDENTIALS, maxAttempts: 1 });
+      mocks[name] = mockClient(client);
+      return new Region({ name, keyId: `alias/rkms-${name}`, client, circuit: shortMemory });
+    });
+    const kms = new RegionalKms(regions, { hedgeAfterMs: 20 });
+    cleanups.push(() => kms.close());
+    const slowly = () => new Promise((resolve) => setTimeout(() => resolve({ Plaintext: key() }), 60));
+    mocks['us-east-1']!.on(DecryptCommand).callsFakeOnce(slowly).resolves({ Plaintext: key() });
+    mocks['us-east-2']!.on(DecryptCommand).resolves({ Plaintext: key() });
+    const both = ciphertexts(names);
+
+    // The slow answer still arrives and is measured, though the hedge to us-east-2 wins.
+    expect((await kms.decrypt(both, context)).region).toBe('us-east-2');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(kms.preferred().map((r) => r.name)).toEqual(['us-east-2', 'us-east-1']);
+
+    await new Promise((resolve) => setTimeout(resolve, shortMemory.window_ms + 50));
+    expect(kms.preferred().map((r) => r.name)).toEqual(['us-east-1', 'us-east-2']);
+    expect((await kms.decrypt(both, context)).region).toBe('us-east-1');
+  });
+});
