@@ -124,3 +124,32 @@ describe('DynamoStore failures', () => {
     missing.close();
   });
 });
+
+describe('DynamoStore with a read replica', () => {
+  it('reads from the replica, and confirms "not found" in the home region before answering it', async () => {
+    const replica = await startDynalite();
+    const home = new DynamoStore({ config: { ...config, endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+    const split = new DynamoStore({
+      config: { ...config, endpoint: dynalite.endpoint, read_region: 'us-west-2', read_endpoint: replica.endpoint },
+      credentials: EMBEDDED_CREDENTIALS,
+    });
+    const onReplica = new DynamoStore({ config: { ...config, endpoint: replica.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+    try {
+      await ensureTable(onReplica.homeClient, config.table_name);
+      // Written in the home region, not replicated yet: the home region still finds it.
+      await home.create({ id: 'fresh', ciphertexts: { 'us-east-1': blob('home') }, createdAt: 'x' });
+      expect(Buffer.from((await split.get('fresh'))!.ciphertexts['us-east-1']!).toString()).toBe('home');
+      // Replicated: served by the replica (its copy differs here, to tell them apart).
+      await onReplica.create({ id: 'fresh', ciphertexts: { 'us-east-1': blob('replica') }, createdAt: 'x' });
+      expect(Buffer.from((await split.get('fresh'))!.ciphertexts['us-east-1']!).toString()).toBe('replica');
+      expect(await split.get('nowhere')).toBeUndefined();
+      // Writes always go to the home region.
+      await split.create({ id: 'written', ciphertexts: { 'us-east-1': blob('w') }, createdAt: 'x' });
+      expect(await home.get('written')).toBeDefined();
+      expect(await onReplica.get('written')).toBeUndefined();
+    } finally {
+      for (const store of [home, split, onReplica]) store.close();
+      await replica.close();
+    }
+  });
+});
