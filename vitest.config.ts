@@ -21,7 +21,10 @@ export default defineConfig({
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       { extends: true, test: { name: 'tests', include: ['test/**/*.test.ts'], sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'log-audit', include: ['test/**/*.audit.ts'], sequence: { groupOrder: 1 } } },
+      {
+        extends: true,
+        test: { name: 'log-audit', include: ['test/**/*.audit.ts'], sequence: { groupOrder: 1 } },
+      },
     ],
   },
 });

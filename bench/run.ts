@@ -38,17 +38,23 @@ async function startServer(dir: string, cacheTtlSeconds: number): Promise<Server
       `[dynamodb]\nregion = "us-east-1"\n[cache]\nttl_seconds = ${cacheTtlSeconds}\nmax_entries = 100000\n` +
       `[embedded]\nkms = true\ndynamodb = true\ndata_dir = "./data"\n`,
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--config', config], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--config', config],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = out.match(/RKMS listening on (http:\/\/\S+)/);
+      const match = /RKMS listening on (http:\/\/\S+)/.exec(out);
       if (match) resolve(match[1]!);
     });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    child.on('exit', (code) => {
+      reject(new Error(`server exited with ${code}: ${out}`));
+    });
   });
   return {
     url,
@@ -56,17 +62,26 @@ async function startServer(dir: string, cacheTtlSeconds: number): Promise<Server
     async rssMb() {
       const { readFile } = await import('node:fs/promises');
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      return Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
     },
     stop: () =>
       new Promise((resolve) => {
-        child.on('exit', () => resolve());
+        child.on('exit', () => {
+          resolve();
+        });
         child.kill('SIGINT');
       }),
   };
 }
 
-type Row = { scenario: string; rps: number; p50: number; p99: number; errors: number; rssMb: number };
+interface Row {
+  scenario: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  rssMb: number;
+}
 
 async function load(server: Server, scenario: string, pathFor: () => string): Promise<Row> {
   const result = await autocannon({
@@ -87,7 +102,9 @@ async function load(server: Server, scenario: string, pathFor: () => string): Pr
 
 async function warm(server: Server, ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(ids.slice(i, i + 50).map((id) => fetch(`${server.url}/key?id=${id}`).then((r) => r.arrayBuffer())));
+    await Promise.all(
+      ids.slice(i, i + 50).map((id) => fetch(`${server.url}/key?id=${id}`).then((r) => r.arrayBuffer())),
+    );
   }
 }
 
@@ -98,14 +115,22 @@ let n = 0;
 try {
   const cached = await startServer(dir, 300);
   await warm(cached, hot);
-  rows.push(await load(cached, 'GET existing id, cached (1000 ids)', () => `/key?id=${hot[n++ % hot.length]}`));
+  rows.push(
+    await load(cached, 'GET existing id, cached (1000 ids)', () => `/key?id=${hot[n++ % hot.length]}`),
+  );
   rows.push(await load(cached, 'GET new id (create in 3 regions)', () => `/key?id=new-${n++}`));
   await cached.stop();
 
   await rm(path.join(dir, 'data'), { recursive: true, force: true });
   const uncached = await startServer(dir, 0);
   await warm(uncached, hot);
-  rows.push(await load(uncached, 'GET existing id, cache off (store read + Decrypt)', () => `/key?id=${hot[n++ % hot.length]}`));
+  rows.push(
+    await load(
+      uncached,
+      'GET existing id, cache off (store read + Decrypt)',
+      () => `/key?id=${hot[n++ % hot.length]}`,
+    ),
+  );
   await uncached.stop();
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -114,4 +139,5 @@ try {
 console.log(`\n${connections} connections, ${duration} s per scenario, Node ${process.version}\n`);
 console.log('| scenario | req/s | p50 ms | p99 ms | errors | server RSS MB |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssMb} |`);
+for (const r of rows)
+  console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssMb} |`);

@@ -29,7 +29,8 @@ it('shows no plaintext key in any log line of the whole test run', () => {
     const forms = [key, bytes.toString('base64url'), bytes.toString('hex')];
     // A Buffer or Uint8Array logged as JSON: {"type":"Buffer","data":[…]} or {"0":…,"1":…}.
     // Only for varied bytes, so a constant test plaintext cannot match by chance.
-    if (new Set(head).size >= 6) forms.push(`[${head.join(',')}`, head.map((b, i) => `"${i}":${b}`).join(','));
+    if (new Set(head).size >= 6)
+      forms.push(`[${head.join(',')}`, head.map((b, i) => `"${i}":${b}`).join(','));
     for (const form of forms) if (logs.includes(form)) leaks.push(form);
   }
   expect(leaks, `key material found in the logs under ${dir}`).toEqual([]);

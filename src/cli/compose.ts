@@ -46,7 +46,10 @@ export async function createService(
     ...(embedded.kms ? { endpoint: embedded.kms } : {}),
     ...(embedded.kms && credentials ? { credentials } : {}),
   });
-  const cache = new KeyCache({ ttlMs: config.cache.ttl_seconds * 1000, maxEntries: config.cache.max_entries });
+  const cache = new KeyCache({
+    ttlMs: config.cache.ttl_seconds * 1000,
+    maxEntries: config.cache.max_entries,
+  });
   const keys = new KeyService({
     store,
     kms,
@@ -72,4 +75,3 @@ export async function createService(
     },
   };
 }
-

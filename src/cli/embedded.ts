@@ -27,7 +27,7 @@ export interface Embedded {
  * dynalite store (under <data_dir>/dynamodb), both on ephemeral loopback ports.
  */
 export async function startEmbedded(config: Config, logger: Logger): Promise<Embedded> {
-  const closers: Array<() => Promise<void>> = [];
+  const closers: (() => Promise<void>)[] = [];
   const summary: string[] = [];
   const endpoints: EmbeddedEndpoints = { credentials: EMBEDDED_CREDENTIALS };
   const close = async () => {
@@ -47,7 +47,9 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
         () =>
           new Promise<void>((resolve) => {
             server.closeAllConnections();
-            server.close(() => resolve());
+            server.close(() => {
+              resolve();
+            });
           }),
       );
       summary.push(`DynamoDB-compatible store (dynalite) at ${endpoints.dynamodb}, data in ${dir}`);
@@ -90,7 +92,9 @@ export async function ensureEmbeddedKeys(config: Config, endpoint: string): Prom
       const created = await client.send(
         new CreateKeyCommand({ Description: `RKMS embedded key for ${region}` }),
       );
-      await client.send(new CreateAliasCommand({ AliasName: keyId, TargetKeyId: created.KeyMetadata?.KeyId }));
+      await client.send(
+        new CreateAliasCommand({ AliasName: keyId, TargetKeyId: created.KeyMetadata?.KeyId }),
+      );
     } finally {
       client.destroy();
     }

@@ -25,16 +25,41 @@ export function localKmsCommand(): Command {
   return new Command('local-kms')
     .description('Run a local AWS KMS: several regions on one port, persistence, fault injection')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'port serving every region (0 = any free port)', parsePort, DEFAULT_LOCAL_KMS_PORT)
-    .addOption(new Option('--regions <list>', 'comma-separated regions to serve').argParser(parseRegions).default(['us-east-1'], 'us-east-1'))
-    .option('--region-port <region=port>', 'extra listener for one region, e.g. us-west-2=4600 (repeatable)', collect(parseRegionPort))
+    .option(
+      '--port <port>',
+      'port serving every region (0 = any free port)',
+      parsePort,
+      DEFAULT_LOCAL_KMS_PORT,
+    )
+    .addOption(
+      new Option('--regions <list>', 'comma-separated regions to serve')
+        .argParser(parseRegions)
+        .default(['us-east-1'], 'us-east-1'),
+    )
+    .option(
+      '--region-port <region=port>',
+      'extra listener for one region, e.g. us-west-2=4600 (repeatable)',
+      collect(parseRegionPort),
+    )
     .option('--account-id <id>', '12-digit account id in key ARNs', parseAccountId, DEFAULT_ACCOUNT_ID)
     .option('--data <dir>', 'directory of the persistent store (in memory when omitted)')
     .addOption(new Option('--passphrase <passphrase>', 'encrypts the store on disk').env(PASSPHRASE_ENV))
     .option('--seed <file>', 'JSON or TOML file of keys and aliases to create at start')
-    .option('--fault <region:mode[=ms][@probability]>', 'fault from the start, e.g. us-east-1:down, us-west-1:latency=500@0.5 (repeatable)', collect(parseFault))
-    .option('--access-key <id:secret>', 'check SigV4 signatures against this access key (repeatable)', collect(parseAccessKey))
-    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
+    .option(
+      '--fault <region:mode[=ms][@probability]>',
+      'fault from the start, e.g. us-east-1:down, us-west-1:latency=500@0.5 (repeatable)',
+      collect(parseFault),
+    )
+    .option(
+      '--access-key <id:secret>',
+      'check SigV4 signatures against this access key (repeatable)',
+      collect(parseAccessKey),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level (logs go to stderr)')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+        .default('info'),
+    )
     .addHelpText(
       'after',
       `
@@ -84,7 +109,9 @@ function banner(kms: LocalKms): string {
     `  admin:    ${kms.url}/admin/counters, ${kms.url}/admin/faults (loopback clients only)`,
   ];
   if (kms.dataDir !== undefined && !kms.storeEncrypted) {
-    lines.push(`WARNING: key material is stored UNPROTECTED in ${kms.dataDir}; set ${PASSPHRASE_ENV} or --passphrase to encrypt it.`);
+    lines.push(
+      `WARNING: key material is stored UNPROTECTED in ${kms.dataDir}; set ${PASSPHRASE_ENV} or --passphrase to encrypt it.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -118,8 +145,12 @@ function parsePort(value: string): number {
 }
 
 function parseRegions(value: string): string[] {
-  const regions = value.split(',').map((region) => region.trim()).filter((region) => region !== '');
-  if (regions.length === 0) throw new InvalidArgumentError('give at least one region, e.g. us-east-1,us-west-2.');
+  const regions = value
+    .split(',')
+    .map((region) => region.trim())
+    .filter((region) => region !== '');
+  if (regions.length === 0)
+    throw new InvalidArgumentError('give at least one region, e.g. us-east-1,us-west-2.');
   const bad = regions.find((region) => !isRegionName(region));
   if (bad !== undefined) throw new InvalidArgumentError(`'${bad}' is not a region name like us-east-1.`);
   return regions;
@@ -138,7 +169,8 @@ function parseAccountId(value: string): string {
 
 function parseAccessKey(value: string): [string, string] {
   const colon = value.indexOf(':');
-  if (colon < 1 || colon === value.length - 1) throw new InvalidArgumentError('expected <accessKeyId>:<secretAccessKey>.');
+  if (colon < 1 || colon === value.length - 1)
+    throw new InvalidArgumentError('expected <accessKeyId>:<secretAccessKey>.');
   return [value.slice(0, colon), value.slice(colon + 1)];
 }
 
@@ -146,15 +178,19 @@ const FAULT_SPEC = /^([a-z0-9-]+):(down|latency|throttle|error)(?:=(\d+))?(?:@([
 
 function parseFault(value: string): [string, RegionFaults] {
   const match = FAULT_SPEC.exec(value);
-  const usage = 'expected <region>:<mode>[=<ms>][@<probability>], mode down, latency=<ms>, throttle or error, e.g. us-east-1:latency=500@0.5.';
+  const usage =
+    'expected <region>:<mode>[=<ms>][@<probability>], mode down, latency=<ms>, throttle or error, e.g. us-east-1:latency=500@0.5.';
   if (!match) throw new InvalidArgumentError(usage);
   const [, region = '', mode, ms, probabilityText] = match;
-  if (!isRegionName(region)) throw new InvalidArgumentError(`'${region}' is not a region name like us-east-1.`);
+  if (!isRegionName(region))
+    throw new InvalidArgumentError(`'${region}' is not a region name like us-east-1.`);
   const probability = probabilityText === undefined ? undefined : Number(probabilityText);
-  if (probability !== undefined && !(probability >= 0 && probability <= 1)) throw new InvalidArgumentError('probability must be between 0 and 1.');
+  if (probability !== undefined && !(probability >= 0 && probability <= 1))
+    throw new InvalidArgumentError('probability must be between 0 and 1.');
   const rule = probability === undefined ? {} : { probability };
   if (mode === 'latency') {
-    if (ms === undefined) throw new InvalidArgumentError('latency needs milliseconds, e.g. us-east-1:latency=500.');
+    if (ms === undefined)
+      throw new InvalidArgumentError('latency needs milliseconds, e.g. us-east-1:latency=500.');
     return [region, { latency: { ms: Number(ms), ...rule } }];
   }
   if (ms !== undefined) throw new InvalidArgumentError(`${mode} takes no =<ms>. ${usage}`);

@@ -73,7 +73,7 @@ function toPlainObject(raw: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(raw ?? {})) as Record<string, unknown>;
 }
 
-const ENV_OVERRIDES: ReadonlyArray<[variable: string, path: [string, string]]> = [
+const ENV_OVERRIDES: readonly [variable: string, path: [string, string]][] = [
   ['RKMS_HOST', ['server', 'host']],
   ['RKMS_PORT', ['server', 'port']],
   ['RKMS_LOG_LEVEL', ['logger', 'level']],

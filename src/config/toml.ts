@@ -24,7 +24,7 @@ export function joinMultilineInlineTables(text: string): string {
   let out = '';
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
+    const ch = text[i]!;
     if (ch === '"' || ch === "'") {
       const end = endOfString(text, i);
       out += text.slice(i, end);
@@ -51,7 +51,7 @@ export function joinMultilineInlineTables(text: string): string {
 
 /** Index just past the string that starts at `start` (basic, literal, or their multi-line forms). */
 function endOfString(text: string, start: number): number {
-  const quote = text[start] as string;
+  const quote = text[start]!;
   const triple = text.startsWith(quote.repeat(3), start);
   const delimiter = triple ? quote.repeat(3) : quote;
   let i = start + delimiter.length;

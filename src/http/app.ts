@@ -20,7 +20,13 @@ export interface AppDependencies {
 }
 
 /** Composes the HTTP server: error handling, then the key routes at `/` and `/api/<version>`, then health. */
-export async function buildApp({ keys, store, kms, logger, apiVersion }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({
+  keys,
+  store,
+  kms,
+  logger,
+  apiVersion,
+}: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // HEAD /key would create keys; only the declared methods answer.

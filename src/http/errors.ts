@@ -24,7 +24,7 @@ interface Mapping {
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Typed errors → status. Handlers throw; only this file builds error bodies. */
-const MAPPINGS: ReadonlyArray<[ErrorClass, Mapping]> = [
+const MAPPINGS: readonly [ErrorClass, Mapping][] = [
   [BadRequestError, { status: 400, type: 'BadRequest' }],
   [KeyNotFoundError, { status: 404, type: 'KeyNotFound' }],
   [KeyPendingDeletionError, { status: 409, type: 'KeyPendingDeletion' }],
@@ -44,7 +44,8 @@ const FASTIFY_TYPES: Record<string, string> = {
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
   if (mapping) {
-    const log = mapping.status >= 500 ? request.log.warn.bind(request.log) : request.log.info.bind(request.log);
+    const log =
+      mapping.status >= 500 ? request.log.warn.bind(request.log) : request.log.info.bind(request.log);
     log({ errorType: mapping.type, reason: error.message }, 'request failed');
     if (mapping.retryAfter) void reply.header('retry-after', String(mapping.retryAfter));
     return reply.status(mapping.status).send(body(mapping.type, error.message));
@@ -53,12 +54,19 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     return reply.status(400).send(body('BadRequest', describeValidation(error)));
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return reply.status(error.statusCode).send(body(FASTIFY_TYPES[error.code] ?? 'BadRequest', error.message));
+    return reply
+      .status(error.statusCode)
+      .send(body(FASTIFY_TYPES[error.code] ?? 'BadRequest', error.message));
   }
   request.log.error({ err: error }, 'unexpected error');
   return reply
     .status(500)
-    .send(body('InternalError', `an unexpected error occurred (request ${request.id}); the server log has the details`));
+    .send(
+      body(
+        'InternalError',
+        `an unexpected error occurred (request ${request.id}); the server log has the details`,
+      ),
+    );
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
@@ -82,7 +90,9 @@ export async function refuseUndecodableQuery(request: FastifyRequest): Promise<v
   try {
     decodeURIComponent(query);
   } catch {
-    throw new BadRequestError('the query string is not valid percent-encoded UTF-8: escape ids with encodeURIComponent');
+    throw new BadRequestError(
+      'the query string is not valid percent-encoded UTF-8: escape ids with encodeURIComponent',
+    );
   }
 }
 
@@ -94,7 +104,8 @@ function body(type: string, message: string) {
 function describeValidation(error: FastifyError): string {
   const first = error.validation?.[0];
   if (!first) return error.message;
-  const missing = first.keyword === 'required' && (first.params as { missingProperty?: string }).missingProperty;
+  const missing =
+    first.keyword === 'required' && (first.params as { missingProperty?: string }).missingProperty;
   if (missing) return `the query parameter ${missing} is required, e.g. /key?${missing}=my-id`;
   switch (first.keyword) {
     case 'minLength':

@@ -3,7 +3,12 @@ import { CiphertextRejectedError, KmsUnavailableError } from '../kms/errors.js';
 import { wipe, type RegionalKms } from '../kms/pool.js';
 import { MalformedItemError, VersionConflictError, type KeyRecord, type Store } from '../store/store.js';
 import type { KeyCache } from './cache.js';
-import { KeyContentionError, KeyIntegrityError, KeyNotFoundError, KeyPendingDeletionError } from './errors.js';
+import {
+  KeyContentionError,
+  KeyIntegrityError,
+  KeyNotFoundError,
+  KeyPendingDeletionError,
+} from './errors.js';
 import { encryptionContextFor } from './id.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -106,7 +111,11 @@ export class KeyService {
     } catch (err) {
       if (!(err instanceof CiphertextRejectedError)) throw err;
       this.logger?.error(
-        { id: record.id, regions: err.failures.map((f) => f.region), reasons: err.failures.map((f) => f.reason) },
+        {
+          id: record.id,
+          regions: err.failures.map((f) => f.region),
+          reasons: err.failures.map((f) => f.reason),
+        },
         'stored key refused by every KMS region: the item was copied from another id or altered',
       );
       throw new KeyIntegrityError(
@@ -176,7 +185,10 @@ export class KeyService {
       if (record.state === 'Enabled') return statusOf(record);
       const outcome = await this.purgeIfDue(record);
       if (outcome === 'purged') {
-        throw new KeyNotFoundError(id, `the key was deleted on ${record.deletionDate ?? 'its deletion date'}`);
+        throw new KeyNotFoundError(
+          id,
+          `the key was deleted on ${record.deletionDate ?? 'its deletion date'}`,
+        );
       }
       if (outcome === 'changed') throw new VersionConflictError(id);
       const restored = await this.store.cancelDeletion(id, record.version);
@@ -229,6 +241,10 @@ export class KeyService {
 
 function statusOf(record: KeyRecord): KeyStatus {
   return record.state === 'PendingDeletion'
-    ? { id: record.id, state: 'PendingDeletion', ...(record.deletionDate ? { deletionDate: record.deletionDate } : {}) }
+    ? {
+        id: record.id,
+        state: 'PendingDeletion',
+        ...(record.deletionDate ? { deletionDate: record.deletionDate } : {}),
+      }
     : { id: record.id, state: 'Enabled' };
 }

@@ -27,5 +27,9 @@ export function startSweeper(keys: KeyService, intervalMs: number, logger?: Logg
       });
   }, intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+    },
+  };
 }

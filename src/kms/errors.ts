@@ -33,7 +33,8 @@ export function isAbort(err: unknown): boolean {
 export function describeKmsError(err: unknown): string {
   const code = (err as { code?: string } | null)?.code;
   if (code === 'EOPENBREAKER') return 'skipped: circuit open after repeated failures';
-  if ((err as { name?: string } | null)?.name === 'TimeoutError') return `timed out (${(err as Error).message})`;
+  if ((err as { name?: string } | null)?.name === 'TimeoutError')
+    return `timed out (${(err as Error).message})`;
   return describeAwsError(err);
 }
 

@@ -24,7 +24,7 @@ export interface HedgeOptions<T> {
  * calls still running are aborted. Rejects with every failure when none answers.
  */
 export function firstAnswer<T>(
-  candidates: ReadonlyArray<Candidate<T>>,
+  candidates: readonly Candidate<T>[],
   { hedgeAfterMs, discard }: HedgeOptions<T>,
 ): Promise<{ value: T; name: string }> {
   return new Promise((resolve, reject) => {

@@ -58,7 +58,7 @@ export class RegionalKms {
       .filter((region) => ciphertexts[region.name] !== undefined)
       .map((region) => ({
         name: region.name,
-        run: (signal) => region.decrypt(ciphertexts[region.name] as Uint8Array, context, signal),
+        run: (signal) => region.decrypt(ciphertexts[region.name]!, context, signal),
       }));
     if (candidates.length === 0) {
       throw new KmsUnavailableError(
@@ -67,7 +67,10 @@ export class RegionalKms {
       );
     }
     try {
-      const { value, name } = await firstAnswer(candidates, { hedgeAfterMs: this.hedgeAfterMs, discard: wipe });
+      const { value, name } = await firstAnswer(candidates, {
+        hedgeAfterMs: this.hedgeAfterMs,
+        discard: wipe,
+      });
       return { plaintext: value, region: name };
     } catch (err) {
       const failures = regionFailures(err);
@@ -88,7 +91,12 @@ export class RegionalKms {
           name: region.name,
           run: (signal) => region.generateDataKey(context, numberOfBytes, signal),
         })),
-        { hedgeAfterMs: this.hedgeAfterMs, discard: (key) => wipe(key.plaintext) },
+        {
+          hedgeAfterMs: this.hedgeAfterMs,
+          discard: (key) => {
+            wipe(key.plaintext);
+          },
+        },
       );
     } catch (err) {
       throw new KmsUnavailableError('generate a data key', regionFailures(err));
@@ -100,8 +108,8 @@ export class RegionalKms {
     const ciphertexts: Record<string, Uint8Array> = { [generated.name]: ciphertext };
     const failures: RegionCallError[] = [];
     copies.forEach((copy, i) => {
-      if (copy.status === 'fulfilled') ciphertexts[(others[i] as Region).name] = copy.value;
-      else failures.push(asRegionFailure(copy.reason, (others[i] as Region).name));
+      if (copy.status === 'fulfilled') ciphertexts[others[i]!.name] = copy.value;
+      else failures.push(asRegionFailure(copy.reason, others[i]!.name));
     });
     return { plaintext, ciphertexts, failures };
   }
@@ -134,7 +142,12 @@ export interface RegionalKmsFromConfigOptions {
   logger?: Logger;
 }
 
-export function regionalKmsFromConfig({ config, endpoint, credentials, logger }: RegionalKmsFromConfigOptions) {
+export function regionalKmsFromConfig({
+  config,
+  endpoint,
+  credentials,
+  logger,
+}: RegionalKmsFromConfigOptions) {
   const regions = config.regions.map((name) => {
     const regionEndpoint = endpoint ?? config.endpoints[name];
     const client = createKmsClient({

@@ -1,9 +1,4 @@
-import {
-  DecryptCommand,
-  EncryptCommand,
-  GenerateDataKeyCommand,
-  KMSClient,
-} from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
@@ -32,7 +27,7 @@ export class Region {
   readonly name: string;
   readonly keyId: string;
   private readonly client: KMSClient;
-  private readonly breaker: CircuitBreaker<[Send], unknown>;
+  private readonly breaker: CircuitBreaker<[Send]>;
   private latencyMs: number | undefined;
   private latencyMeasuredAt = 0;
   /** A latency older than this is forgotten, so a region once slow is tried first again later. */
@@ -53,9 +48,15 @@ export class Region {
       // A refused ciphertext or a call we cancelled says nothing about the region's health.
       errorFilter: (err: unknown) => failureKind(err) === 'rejected' || isAbort(err),
     });
-    this.breaker.on('open', () => logger?.warn({ region: name }, 'KMS region circuit opened: skipping the region'));
-    this.breaker.on('halfOpen', () => logger?.info({ region: name }, 'KMS region circuit half-open: probing'));
-    this.breaker.on('close', () => logger?.info({ region: name }, 'KMS region circuit closed: region healthy'));
+    this.breaker.on('open', () =>
+      logger?.warn({ region: name }, 'KMS region circuit opened: skipping the region'),
+    );
+    this.breaker.on('halfOpen', () =>
+      logger?.info({ region: name }, 'KMS region circuit half-open: probing'),
+    );
+    this.breaker.on('close', () =>
+      logger?.info({ region: name }, 'KMS region circuit closed: region healthy'),
+    );
   }
 
   get circuit(): CircuitState {
@@ -75,7 +76,11 @@ export class Region {
   ): Promise<{ plaintext: Uint8Array; ciphertext: Uint8Array }> {
     const reply = await this.call(signal, 'GenerateDataKey', (abortSignal) =>
       this.client.send(
-        new GenerateDataKeyCommand({ KeyId: this.keyId, NumberOfBytes: numberOfBytes, EncryptionContext: context }),
+        new GenerateDataKeyCommand({
+          KeyId: this.keyId,
+          NumberOfBytes: numberOfBytes,
+          EncryptionContext: context,
+        }),
         { abortSignal },
       ),
     );
@@ -87,11 +92,18 @@ export class Region {
     return { plaintext, ciphertext };
   }
 
-  async encrypt(plaintext: Uint8Array, context: EncryptionContext, signal?: AbortSignal): Promise<Uint8Array> {
+  async encrypt(
+    plaintext: Uint8Array,
+    context: EncryptionContext,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
     const reply = await this.call(signal, 'Encrypt', (abortSignal) =>
-      this.client.send(new EncryptCommand({ KeyId: this.keyId, Plaintext: plaintext, EncryptionContext: context }), {
-        abortSignal,
-      }),
+      this.client.send(
+        new EncryptCommand({ KeyId: this.keyId, Plaintext: plaintext, EncryptionContext: context }),
+        {
+          abortSignal,
+        },
+      ),
     );
     if (!reply.CiphertextBlob?.length) {
       throw new RegionCallError(this.name, 'unavailable', 'Encrypt returned a malformed reply');
@@ -100,7 +112,11 @@ export class Region {
   }
 
   /** `context` undefined decrypts a ciphertext the original RKMS made without one. */
-  async decrypt(ciphertext: Uint8Array, context: EncryptionContext | undefined, signal?: AbortSignal): Promise<Uint8Array> {
+  async decrypt(
+    ciphertext: Uint8Array,
+    context: EncryptionContext | undefined,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
     const reply = await this.call(signal, 'Decrypt', (abortSignal) =>
       this.client.send(
         new DecryptCommand({

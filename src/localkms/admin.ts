@@ -32,22 +32,35 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
     reply(res, 403, { error: 'the admin endpoint answers loopback clients only' });
     return;
   }
-  const parts = pathOf(req.url).split('/').filter((part) => part !== '').slice(1);
+  const parts = pathOf(req.url)
+    .split('/')
+    .filter((part) => part !== '')
+    .slice(1);
   const [resource, region, extra] = parts;
   const method = req.method ?? 'GET';
-  if (extra !== undefined) return notFound(res);
-  if (resource === 'counters' && region === undefined) return counters(method, res, deps);
+  if (extra !== undefined) {
+    notFound(res);
+    return;
+  }
+  if (resource === 'counters' && region === undefined) {
+    counters(method, res, deps);
+    return;
+  }
   if (resource === 'faults') return faults(method, region, req, res, deps);
-  return notFound(res);
+  notFound(res);
 }
 
 function counters(method: string, res: ServerResponse, deps: AdminDeps): void {
-  if (method === 'GET') return reply(res, 200, deps.counter.snapshot());
+  if (method === 'GET') {
+    reply(res, 200, deps.counter.snapshot());
+    return;
+  }
   if (method === 'DELETE') {
     deps.counter.reset();
-    return reply(res, 204);
+    reply(res, 204);
+    return;
   }
-  return methodNotAllowed(res, 'GET, DELETE');
+  methodNotAllowed(res, 'GET, DELETE');
 }
 
 async function faults(
@@ -59,25 +72,39 @@ async function faults(
 ): Promise<void> {
   try {
     if (region === undefined) {
-      if (method === 'GET') return reply(res, 200, deps.faults.get());
+      if (method === 'GET') {
+        reply(res, 200, deps.faults.get());
+        return;
+      }
       if (method === 'DELETE') {
         deps.faults.clear();
-        return reply(res, 204);
+        reply(res, 204);
+        return;
       }
-      return methodNotAllowed(res, 'GET, DELETE');
+      methodNotAllowed(res, 'GET, DELETE');
+      return;
     }
     if (method === 'PUT') {
       deps.faults.set(region, await faultsFromBody(req));
-      return reply(res, 200, deps.faults.get()[region] ?? {});
+      reply(res, 200, deps.faults.get()[region] ?? {});
+      return;
     }
     if (method === 'DELETE') {
       deps.faults.clear(region);
-      return reply(res, 204);
+      reply(res, 204);
+      return;
     }
-    if (method === 'GET') return reply(res, 200, deps.faults.get()[region] ?? {});
-    return methodNotAllowed(res, 'GET, PUT, DELETE');
+    if (method === 'GET') {
+      reply(res, 200, deps.faults.get()[region] ?? {});
+      return;
+    }
+    methodNotAllowed(res, 'GET, PUT, DELETE');
+    return;
   } catch (error) {
-    if (error instanceof FaultError) return reply(res, 400, { error: error.message });
+    if (error instanceof FaultError) {
+      reply(res, 400, { error: error.message });
+      return;
+    }
     throw error;
   }
 }
@@ -112,11 +139,16 @@ function reply(res: ServerResponse, status: number, body?: unknown): void {
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 function notFound(res: ServerResponse): void {
-  reply(res, 404, { error: 'unknown admin route; see GET/DELETE /admin/counters, GET/DELETE /admin/faults, PUT/GET/DELETE /admin/faults/<region>' });
+  reply(res, 404, {
+    error:
+      'unknown admin route; see GET/DELETE /admin/counters, GET/DELETE /admin/faults, PUT/GET/DELETE /admin/faults/<region>',
+  });
 }
 
 function methodNotAllowed(res: ServerResponse, allowed: string): void {

@@ -25,7 +25,12 @@ const HEADER_BYTES = MAGIC.length + 1 + 16 + 4;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export function sealBlob(header: BlobHeader, material: Buffer, plaintext: Buffer, context: EncryptionContext): Buffer {
+export function sealBlob(
+  header: BlobHeader,
+  material: Buffer,
+  plaintext: Buffer,
+  context: EncryptionContext,
+): Buffer {
   const head = encodeHeader(header);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', material, iv);

@@ -18,7 +18,9 @@ export class CallCounter {
   }
 
   snapshot(): CallCounters {
-    return Object.fromEntries([...this.counts].map(([region, byOperation]) => [region, Object.fromEntries(byOperation)]));
+    return Object.fromEntries(
+      [...this.counts].map(([region, byOperation]) => [region, Object.fromEntries(byOperation)]),
+    );
   }
 
   reset(): void {

@@ -97,7 +97,9 @@ export class FaultTable implements Faults {
   }
 
   get(): FaultsByRegion {
-    return Object.fromEntries([...this.byRegion].map(([region, faults]) => [region, structuredClone(faults)]));
+    return Object.fromEntries(
+      [...this.byRegion].map(([region, faults]) => [region, structuredClone(faults)]),
+    );
   }
 
   /** Called after the faults of a region change; region listeners use it to stop or resume listening. */

@@ -13,7 +13,15 @@ import { restoreInto, snapshotOf } from './store-codec.js';
 import { StoreFile } from './store-file.js';
 
 export type { CallCounters } from './counters.js';
-export { FaultError, type FaultMode, type FaultRule, type Faults, type FaultsByRegion, type LatencyRule, type RegionFaults } from './faults.js';
+export {
+  FaultError,
+  type FaultMode,
+  type FaultRule,
+  type Faults,
+  type FaultsByRegion,
+  type LatencyRule,
+  type RegionFaults,
+} from './faults.js';
 export { LocalKmsConfigError, type LocalKmsOptions } from './options.js';
 export { loadSeedFile, parseSeed, SeedError, type SeedKey, type SeedSpec } from './seed.js';
 export { StoreFormatError, WrongPassphraseError } from './store-codec.js';
@@ -54,7 +62,8 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
   try {
     await prepareStore(store, options.seed, config, persist);
     const faults = new FaultTable(config.regions, config.random);
-    for (const [region, regionFaults] of Object.entries(options.faults ?? {})) faults.set(region, regionFaults);
+    for (const [region, regionFaults] of Object.entries(options.faults ?? {}))
+      faults.set(region, regionFaults);
     const counter = new CallCounter();
     const handleKmsCall = createKmsHandler({
       store,
@@ -67,7 +76,9 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
       lifetime: lifetime.signal,
     });
     const route = (portRegion: string | undefined) => (req: IncomingMessage, res: ServerResponse) => {
-      const done = isAdminPath(req.url) ? handleAdmin(req, res, { faults, counter }) : handleKmsCall(req, res, portRegion);
+      const done = isAdminPath(req.url)
+        ? handleAdmin(req, res, { faults, counter })
+        : handleKmsCall(req, res, portRegion);
       done.catch((error: unknown) => {
         logger.error({ err: error }, 'local KMS request failed');
         res.destroy();
@@ -88,28 +99,40 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
       const listener = regionListeners.get(region);
       if (!listener) return;
       const change = faults.isWhollyDown(region) ? listener.stop() : listener.start();
-      change.catch((error: unknown) => logger.error({ err: error, region }, 'could not change the region listener'));
+      change.catch((error: unknown) => {
+        logger.error({ err: error, region }, 'could not change the region listener');
+      });
     });
 
     const maintenance = setInterval(() => {
-      if (store.maintain()) persist().catch((error: unknown) => logger.error({ err: error }, 'could not write the key store'));
+      if (store.maintain())
+        persist().catch((error: unknown) => {
+          logger.error({ err: error }, 'could not write the key store');
+        });
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
 
     const url = urlOf(config.host, shared.port);
-    logger.info({ url, regions: config.regions, accountId: config.accountId, dataDir: config.dataDir ?? null }, 'local KMS started');
+    logger.info(
+      { url, regions: config.regions, accountId: config.accountId, dataDir: config.dataDir ?? null },
+      'local KMS started',
+    );
     let closing: Promise<void> | undefined;
     return {
       url,
       port: shared.port,
       regions: config.regions,
       accountId: config.accountId,
-      regionUrls: Object.fromEntries([...regionListeners].map(([region, listener]) => [region, urlOf(config.host, listener.port)])),
+      regionUrls: Object.fromEntries(
+        [...regionListeners].map(([region, listener]) => [region, urlOf(config.host, listener.port)]),
+      ),
       dataDir: config.dataDir,
       storeEncrypted: storeFile?.isProtected ?? false,
       faults,
       counters: () => counter.snapshot(),
-      resetCounters: () => counter.reset(),
+      resetCounters: () => {
+        counter.reset();
+      },
       close: () => {
         closing ??= (async () => {
           clearInterval(maintenance);
@@ -135,20 +158,29 @@ async function openStore(config: ResolvedOptions, store: KeyStore, logger: Logge
   try {
     if (snapshot) {
       if (snapshot.accountId !== store.accountId) {
-        throw new Error(`${file.path} holds the keys of account ${snapshot.accountId}: start with that account id, or use another data directory`);
+        throw new Error(
+          `${file.path} holds the keys of account ${snapshot.accountId}: start with that account id, or use another data directory`,
+        );
       }
       restoreInto(store, snapshot);
       const unserved = Object.keys(snapshot.regions).filter((region) => !config.regions.includes(region));
-      if (unserved.length > 0) logger.warn({ regions: unserved }, 'the store has keys in regions not served now; they are kept');
+      if (unserved.length > 0)
+        logger.warn({ regions: unserved }, 'the store has keys in regions not served now; they are kept');
     }
     if (wasUnprotected && file.isProtected) {
-      logger.warn({ path: file.path }, 'the store was unprotected; it is encrypted with the passphrase from now on');
+      logger.warn(
+        { path: file.path },
+        'the store was unprotected; it is encrypted with the passphrase from now on',
+      );
       await file.save(() => snapshotOf(store));
     }
     // A new store is written at once, so its account and passphrase bind the directory before the first key.
     if (!snapshot) await file.save(() => snapshotOf(store));
     if (!file.isProtected) {
-      logger.warn({ path: file.path }, 'key material is stored UNPROTECTED on disk; give a passphrase to encrypt it');
+      logger.warn(
+        { path: file.path },
+        'key material is stored UNPROTECTED on disk; give a passphrase to encrypt it',
+      );
     }
     return file;
   } catch (error) {

@@ -185,7 +185,11 @@ export class KeyStore {
         if (!this.isLive(key)) {
           this.forgetExpired(region, key.keyId);
           changed = true;
-        } else if (key.state === 'Enabled' && key.nextRotationDate !== undefined && key.nextRotationDate <= now) {
+        } else if (
+          key.state === 'Enabled' &&
+          key.nextRotationDate !== undefined &&
+          key.nextRotationDate <= now
+        ) {
           this.rotate(key, 'AUTOMATIC');
           changed = true;
         }
@@ -208,7 +212,11 @@ export class KeyStore {
   /** Every key and alias of a region, expired or not, for the persistence layer. */
   contents(region: string): { keys: KmsKey[]; aliases: KmsAlias[]; nextSeq: number } {
     const regionKeys = this.regions.get(region) ?? new RegionKeys();
-    return { keys: [...regionKeys.keys.values()], aliases: [...regionKeys.aliases.values()], nextSeq: regionKeys.nextSeq };
+    return {
+      keys: [...regionKeys.keys.values()],
+      aliases: [...regionKeys.aliases.values()],
+      nextSeq: regionKeys.nextSeq,
+    };
   }
 
   setNextSeq(region: string, nextSeq: number): void {
@@ -217,7 +225,11 @@ export class KeyStore {
   }
 
   private isLive(key: KmsKey): boolean {
-    return !(key.state === 'PendingDeletion' && key.deletionDate !== undefined && key.deletionDate <= this.clock());
+    return !(
+      key.state === 'PendingDeletion' &&
+      key.deletionDate !== undefined &&
+      key.deletionDate <= this.clock()
+    );
   }
 
   private forgetExpired(region: string, keyId: string): void {

@@ -6,7 +6,14 @@ import { isKmsError, KmsError } from './errors.js';
 import type { FaultTable } from './faults.js';
 import type { KeyStore } from './keystore.js';
 import { OPERATIONS, UNSUPPORTED_AWS_OPERATIONS, type WireObject } from './operations/index.js';
-import { operationOf, parseJsonBody, readBody, sendError, sendResult, BodyTooLargeError } from './protocol.js';
+import {
+  operationOf,
+  parseJsonBody,
+  readBody,
+  sendError,
+  sendResult,
+  BodyTooLargeError,
+} from './protocol.js';
 import { parseAuthorization, verifySignature } from './sigv4.js';
 
 export interface KmsHandlerDeps {
@@ -29,7 +36,11 @@ export interface KmsHandlerDeps {
  * of here.
  */
 export function createKmsHandler(deps: KmsHandlerDeps) {
-  return async function handleKmsCall(req: IncomingMessage, res: ServerResponse, portRegion: string | undefined): Promise<void> {
+  return async function handleKmsCall(
+    req: IncomingMessage,
+    res: ServerResponse,
+    portRegion: string | undefined,
+  ): Promise<void> {
     const started = process.hrtime.bigint();
     const call: CallLog = {};
     try {
@@ -41,7 +52,12 @@ export function createKmsHandler(deps: KmsHandlerDeps) {
       call.failure = asKmsError(error, deps.logger, { region: call.region, operation: call.operation });
       sendError(res, call.failure, error instanceof BodyTooLargeError);
     } finally {
-      logCall(deps.logger, call, req.socket.destroyed && !res.headersSent ? 'dropped' : res.statusCode, started);
+      logCall(
+        deps.logger,
+        call,
+        req.socket.destroyed && !res.headersSent ? 'dropped' : res.statusCode,
+        started,
+      );
     }
   };
 }
@@ -65,7 +81,8 @@ async function answer(
 ): Promise<WireObject | typeof DROPPED> {
   const operation = (call.operation = operationOf(headerOf(req, 'x-amz-target')));
   const region = (call.region = regionOf(req, portRegion, deps.regions));
-  if (OPERATIONS.has(operation) || UNSUPPORTED_AWS_OPERATIONS.has(operation)) deps.counter.record(region, operation);
+  if (OPERATIONS.has(operation) || UNSUPPORTED_AWS_OPERATIONS.has(operation))
+    deps.counter.record(region, operation);
   const fault = deps.faults.decide(region, operation);
   if (fault.down) {
     // A down region answers nothing: the client sees a reset connection, as with a network failure.
@@ -76,10 +93,17 @@ async function answer(
   if (fault.latencyMs > 0) await sleep(fault.latencyMs, undefined, { signal: deps.lifetime });
   if (fault.throttle) throw new KmsError('ThrottlingException', 'Rate exceeded');
   if (fault.error) {
-    throw new KmsError('KMSInternalException', 'The request was rejected because an internal exception occurred (injected fault). The request can be retried.');
+    throw new KmsError(
+      'KMSInternalException',
+      'The request was rejected because an internal exception occurred (injected fault). The request can be retried.',
+    );
   }
   if (deps.accessKeys) {
-    verifySignature({ method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body }, deps.accessKeys, Date.now());
+    verifySignature(
+      { method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body },
+      deps.accessKeys,
+      Date.now(),
+    );
   }
   const run = OPERATIONS.get(operation);
   if (!run) throw unknownOperation(operation);
@@ -91,8 +115,20 @@ async function answer(
 /** One line per call at debug level; its bodies at trace level, where the logger redacts key material. */
 function logCall(logger: Logger, call: CallLog, status: number | 'dropped', started: bigint): void {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  logger.debug({ region: call.region, operation: call.operation, status, error: call.failure?.type, ms }, 'kms call');
-  logger.trace({ region: call.region, operation: call.operation, request: call.request, response: call.response, error: call.failure?.message }, 'kms call bodies');
+  logger.debug(
+    { region: call.region, operation: call.operation, status, error: call.failure?.type, ms },
+    'kms call',
+  );
+  logger.trace(
+    {
+      region: call.region,
+      operation: call.operation,
+      request: call.request,
+      response: call.response,
+      error: call.failure?.message,
+    },
+    'kms call bodies',
+  );
 }
 
 /**
@@ -114,15 +150,25 @@ function regionOf(req: IncomingMessage, portRegion: string | undefined, regions:
 
 function unknownOperation(operation: string): KmsError {
   return UNSUPPORTED_AWS_OPERATIONS.has(operation)
-    ? new KmsError('UnsupportedOperationException', `${operation} is an AWS KMS operation the local KMS does not implement.`)
+    ? new KmsError(
+        'UnsupportedOperationException',
+        `${operation} is an AWS KMS operation the local KMS does not implement.`,
+      )
     : new KmsError('UnknownOperationException', `Unknown operation ${operation}.`);
 }
 
 /** Internal failures keep their detail in the log; the client learns only that it may retry. */
-function asKmsError(error: unknown, logger: Logger, where: { region?: string; operation?: string }): KmsError {
+function asKmsError(
+  error: unknown,
+  logger: Logger,
+  where: { region?: string; operation?: string },
+): KmsError {
   if (isKmsError(error)) return error;
   logger.error({ ...where, err: error }, 'local KMS internal error');
-  return new KmsError('KMSInternalException', 'The request was rejected because an internal exception occurred. The request can be retried.');
+  return new KmsError(
+    'KMSInternalException',
+    'The request was rejected because an internal exception occurred. The request can be retried.',
+  );
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -9,5 +9,8 @@ export const KEY_MATERIAL_PATHS = ['request.Plaintext', 'response.Plaintext'];
 
 export function localKmsLogger(parent: Logger | undefined): Logger {
   const base = parent ?? pino({ level: 'silent' });
-  return base.child({ component: 'local-kms' }, { redact: { paths: KEY_MATERIAL_PATHS, censor: '[Redacted]' } });
+  return base.child(
+    { component: 'local-kms' },
+    { redact: { paths: KEY_MATERIAL_PATHS, censor: '[Redacted]' } },
+  );
 }

@@ -50,25 +50,33 @@ export class LocalKmsConfigError extends Error {}
 /** Checks the options and fills in defaults; throws LocalKmsConfigError with what to fix. */
 export function resolveOptions(options: LocalKmsOptions): ResolvedOptions {
   const regions = [...new Set(options.regions ?? [])];
-  if (regions.length === 0) throw new LocalKmsConfigError('regions: give at least one region, e.g. us-east-1');
+  if (regions.length === 0)
+    throw new LocalKmsConfigError('regions: give at least one region, e.g. us-east-1');
   for (const region of regions) {
-    if (!isRegionName(region)) throw new LocalKmsConfigError(`regions: '${region}' is not a region name like us-east-1`);
+    if (!isRegionName(region))
+      throw new LocalKmsConfigError(`regions: '${region}' is not a region name like us-east-1`);
   }
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   if (!isAccountId(accountId)) throw new LocalKmsConfigError(`accountId: '${accountId}' is not 12 digits`);
   const port = checkedPort(options.port ?? 0, 'port');
   const regionPorts = new Map<string, number>();
   for (const [region, regionPort] of Object.entries(options.regionPorts ?? {})) {
-    if (!regions.includes(region)) throw new LocalKmsConfigError(`regionPorts: ${region} is not one of the regions (${regions.join(', ')})`);
+    if (!regions.includes(region))
+      throw new LocalKmsConfigError(
+        `regionPorts: ${region} is not one of the regions (${regions.join(', ')})`,
+      );
     regionPorts.set(region, checkedPort(regionPort, `regionPorts.${region}`));
   }
   const fixedPorts = [port, ...regionPorts.values()].filter((p) => p !== 0);
-  if (new Set(fixedPorts).size !== fixedPorts.length) throw new LocalKmsConfigError('port and regionPorts must all differ');
+  if (new Set(fixedPorts).size !== fixedPorts.length)
+    throw new LocalKmsConfigError('port and regionPorts must all differ');
   if (options.passphrase !== undefined && options.passphrase.length === 0) {
     throw new LocalKmsConfigError('passphrase: must not be empty');
   }
-  const accessKeys = options.accessKeys === undefined ? undefined : new Map(Object.entries(options.accessKeys));
-  if (accessKeys && accessKeys.size === 0) throw new LocalKmsConfigError('accessKeys: give at least one, or omit it to turn signature checks off');
+  const accessKeys =
+    options.accessKeys === undefined ? undefined : new Map(Object.entries(options.accessKeys));
+  if (accessKeys && accessKeys.size === 0)
+    throw new LocalKmsConfigError('accessKeys: give at least one, or omit it to turn signature checks off');
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -84,6 +92,7 @@ export function resolveOptions(options: LocalKmsOptions): ResolvedOptions {
 }
 
 function checkedPort(port: number, name: string): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LocalKmsConfigError(`${name}: ${port} is not a port (0–65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new LocalKmsConfigError(`${name}: ${port} is not a port (0–65535)`);
   return port;
 }

@@ -23,10 +23,16 @@ export class BodyTooLargeError extends KmsError {
 /** The operation named by `X-Amz-Target`, or a KmsError saying what is wrong with the header. */
 export function operationOf(target: string | undefined): string {
   if (!target) {
-    throw new KmsError('UnknownOperationException', 'Missing X-Amz-Target header: KMS requests are POST / with X-Amz-Target: TrentService.<Operation>');
+    throw new KmsError(
+      'UnknownOperationException',
+      'Missing X-Amz-Target header: KMS requests are POST / with X-Amz-Target: TrentService.<Operation>',
+    );
   }
   if (!target.startsWith(TARGET_PREFIX) || target.length === TARGET_PREFIX.length) {
-    throw new KmsError('UnknownOperationException', `Unknown operation ${target}: expected X-Amz-Target: TrentService.<Operation>`);
+    throw new KmsError(
+      'UnknownOperationException',
+      `Unknown operation ${target}: expected X-Amz-Target: TrentService.<Operation>`,
+    );
   }
   return target.slice(TARGET_PREFIX.length);
 }
@@ -51,7 +57,9 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('end', () => {
+      resolve(Buffer.concat(chunks));
+    });
     req.once('error', reject);
     req.once('close', () => {
       if (!req.complete) reject(new Error('the client closed the connection before sending the whole body'));
@@ -80,7 +88,7 @@ export function sendResult(res: ServerResponse, result: object): void {
 
 export function sendError(res: ServerResponse, error: KmsError, closeConnection = false): void {
   const headers: Record<string, string> = { 'x-amzn-ErrorType': error.type };
-  if (closeConnection) headers['Connection'] = 'close';
+  if (closeConnection) headers.Connection = 'close';
   send(res, error.status, JSON.stringify({ __type: error.type, message: error.message }), headers);
 }
 

@@ -22,7 +22,11 @@ export function resolveKey(store: KeyStore, region: string, ref: string, accepts
 /** The alias of this region named by an alias name or alias ARN. */
 export function requireAlias(store: KeyStore, region: string, aliasName: string): KmsAlias {
   const alias = store.liveAlias(region, aliasName);
-  if (!alias) throw new KmsError('NotFoundException', `Alias ${aliasArn(region, store.accountId, aliasName)} is not found.`);
+  if (!alias)
+    throw new KmsError(
+      'NotFoundException',
+      `Alias ${aliasArn(region, store.accountId, aliasName)} is not found.`,
+    );
   return alias;
 }
 
@@ -43,7 +47,11 @@ function resolveArn(store: KeyStore, region: string, ref: string, accepts: KeyRe
 
 function requireKey(store: KeyStore, region: string, keyId: string): KmsKey {
   const key = store.liveKey(region, keyId);
-  if (!key) throw new KmsError('NotFoundException', `Key '${keyArn(region, store.accountId, keyId.toLowerCase())}' does not exist`);
+  if (!key)
+    throw new KmsError(
+      'NotFoundException',
+      `Key '${keyArn(region, store.accountId, keyId.toLowerCase())}' does not exist`,
+    );
   return key;
 }
 
@@ -52,5 +60,8 @@ function keyOfAlias(store: KeyStore, region: string, alias: KmsAlias): KmsKey {
 }
 
 function notAnAliasOperation(ref: string): KmsError {
-  return new KmsError('NotFoundException', `Invalid keyId ${ref}: this operation takes a key ID or key ARN, not an alias`);
+  return new KmsError(
+    'NotFoundException',
+    `Invalid keyId ${ref}: this operation takes a key ID or key ARN, not an alias`,
+  );
 }

@@ -36,7 +36,10 @@ const SeedKeySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const SeedSpecSchema = Type.Object({ keys: Type.Array(SeedKeySchema) }, { additionalProperties: false });
+export const SeedSpecSchema = Type.Object(
+  { keys: Type.Array(SeedKeySchema) },
+  { additionalProperties: false },
+);
 export type SeedKey = Static<typeof SeedKeySchema>;
 export type SeedSpec = Static<typeof SeedSpecSchema>;
 
@@ -76,7 +79,11 @@ export function validSeed(value: unknown, source = 'seed'): SeedSpec {
 
 /** Creates the seeded keys and aliases that are missing; returns whether the store changed. */
 export function applySeed(store: KeyStore, seed: SeedSpec, servedRegions: readonly string[]): boolean {
-  const plan = seed.keys.map((key) => ({ key, regions: regionsOf(key, servedRegions), material: materialOf(key) }));
+  const plan = seed.keys.map((key) => ({
+    key,
+    regions: regionsOf(key, servedRegions),
+    material: materialOf(key),
+  }));
   assertNoAliasConflicts(plan);
   let changed = false;
   for (const { key, regions, material } of plan) {
@@ -107,7 +114,9 @@ function regionsOf(key: SeedKey, servedRegions: readonly string[]): readonly str
   const regions = key.regions ?? (key.region === undefined ? servedRegions : [key.region]);
   for (const region of regions) {
     if (!servedRegions.includes(region)) {
-      throw new SeedError(`seed key ${key.keyId}: region ${region} is not served (regions: ${servedRegions.join(', ')})`);
+      throw new SeedError(
+        `seed key ${key.keyId}: region ${region} is not served (regions: ${servedRegions.join(', ')})`,
+      );
     }
   }
   return regions;
@@ -117,7 +126,9 @@ function materialOf(key: SeedKey): Buffer | undefined {
   if (key.keyMaterial === undefined) return undefined;
   const material = Buffer.from(key.keyMaterial, 'base64');
   if (material.length !== KEY_MATERIAL_BYTES || material.toString('base64') !== key.keyMaterial) {
-    throw new SeedError(`seed key ${key.keyId}: keyMaterial must be the base64 of exactly ${KEY_MATERIAL_BYTES} bytes`);
+    throw new SeedError(
+      `seed key ${key.keyId}: keyMaterial must be the base64 of exactly ${KEY_MATERIAL_BYTES} bytes`,
+    );
   }
   return material;
 }

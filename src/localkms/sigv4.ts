@@ -38,14 +38,26 @@ export function parseAuthorization(header: string | undefined): SigV4Authorizati
   const [accessKeyId, date, region, service, terminator] = (fields.get('Credential') ?? '').split('/');
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  if (!accessKeyId || !date || !region || !service || terminator !== 'aws4_request' || !signedHeaders || !signature) {
+  if (
+    !accessKeyId ||
+    !date ||
+    !region ||
+    !service ||
+    terminator !== 'aws4_request' ||
+    !signedHeaders ||
+    !signature
+  ) {
     return undefined;
   }
   return { accessKeyId, date, region, service, signedHeaders: signedHeaders.split(';'), signature };
 }
 
 /** Throws the error AWS would send when the signature of `request` is missing or does not verify. */
-export function verifySignature(request: SignedRequest, secrets: ReadonlyMap<string, string>, now: number): void {
+export function verifySignature(
+  request: SignedRequest,
+  secrets: ReadonlyMap<string, string>,
+  now: number,
+): void {
   const headers = headerValues(request.rawHeaders);
   const authorizationHeader = headers.get('authorization');
   if (authorizationHeader === undefined) {
@@ -60,11 +72,17 @@ export function verifySignature(request: SignedRequest, secrets: ReadonlyMap<str
   }
   const secret = secrets.get(authorization.accessKeyId);
   if (secret === undefined) {
-    throw new KmsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    throw new KmsError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
   }
   const declaredHash = headers.get('x-amz-content-sha256');
   if (declaredHash !== undefined && declaredHash !== sha256Hex(request.body)) {
-    throw new KmsError('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    throw new KmsError(
+      'InvalidSignatureException',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
   }
   const amzDate = headers.get('x-amz-date') ?? '';
   checkFreshness(amzDate, authorization.date, now);
@@ -86,7 +104,12 @@ function signatureFor(
   secret: string,
 ): string {
   const scope = `${authorization.date}/${authorization.region}/${authorization.service}/aws4_request`;
-  const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest(request, headers, authorization))].join('\n');
+  const stringToSign = [
+    ALGORITHM,
+    amzDate,
+    scope,
+    sha256Hex(canonicalRequest(request, headers, authorization)),
+  ].join('\n');
   let key: Buffer = hmac(`AWS4${secret}`, authorization.date);
   for (const part of [authorization.region, authorization.service, 'aws4_request']) key = hmac(key, part);
   return hmac(key, stringToSign).toString('hex');
@@ -98,7 +121,9 @@ function canonicalRequest(
   authorization: SigV4Authorization,
 ): string {
   const [path = '/', query = ''] = request.url.split('?', 2);
-  const canonicalHeaders = authorization.signedHeaders.map((name) => `${name}:${headers.get(name) ?? ''}\n`).join('');
+  const canonicalHeaders = authorization.signedHeaders
+    .map((name) => `${name}:${headers.get(name) ?? ''}\n`)
+    .join('');
   const payloadHash = sha256Hex(request.body);
   return [
     request.method,
@@ -145,14 +170,24 @@ function headerValues(rawHeaders: readonly string[]): Map<string, string> {
 
 function checkFreshness(amzDate: string, scopeDate: string, now: number): void {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!match) throw new KmsError('IncompleteSignatureException', 'X-Amz-Date header is missing or not in the form YYYYMMDDTHHMMSSZ');
+  if (!match)
+    throw new KmsError(
+      'IncompleteSignatureException',
+      'X-Amz-Date header is missing or not in the form YYYYMMDDTHHMMSSZ',
+    );
   const [, year, month, day, hour, minute, second] = match.map(Number);
   const signedAt = Date.UTC(year!, month! - 1, day, hour, minute, second);
   if (!amzDate.startsWith(scopeDate)) {
-    throw new KmsError('InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}'`);
+    throw new KmsError(
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}'`,
+    );
   }
   if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) {
-    throw new KmsError('InvalidSignatureException', `Signature expired: ${amzDate} is more than 5 minutes away from the server time ${new Date(now).toISOString()}`);
+    throw new KmsError(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is more than 5 minutes away from the server time ${new Date(now).toISOString()}`,
+    );
   }
 }
 
@@ -165,7 +200,10 @@ function decodedOrRaw(value: string): string {
 }
 
 function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {

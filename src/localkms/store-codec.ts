@@ -113,7 +113,8 @@ export function restoreInto(store: KeyStore, snapshot: StoreSnapshot): void {
 }
 
 export function encodeStoreFile(snapshot: StoreSnapshot, protection: Protection | undefined): string {
-  if (!protection) return JSON.stringify({ format: FORMAT, version: VERSION, protected: false, store: snapshot }, null, 1);
+  if (!protection)
+    return JSON.stringify({ format: FORMAT, version: VERSION, protected: false, store: snapshot }, null, 1);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', protection.key, iv);
   cipher.setAAD(protectedAad(protection.kdf));
@@ -136,31 +137,49 @@ export interface DecodedStore {
 }
 
 /** Reads a store file; throws StoreFormatError or WrongPassphraseError with a message that says what to do. */
-export async function decodeStoreFile(text: string, passphrase: string | undefined, path: string): Promise<DecodedStore> {
+export async function decodeStoreFile(
+  text: string,
+  passphrase: string | undefined,
+  path: string,
+): Promise<DecodedStore> {
   const parsed = parseJson(text, path);
   if (Value.Check(PlainFile, parsed)) return { snapshot: parsed.store, protection: undefined };
   if (!Value.Check(ProtectedFile, parsed)) {
-    throw new StoreFormatError(`${path} is not a local KMS store (or it is damaged); move it away to start with an empty store`);
+    throw new StoreFormatError(
+      `${path} is not a local KMS store (or it is damaged); move it away to start with an empty store`,
+    );
   }
   if (passphrase === undefined) {
-    throw new WrongPassphraseError(`${path} is encrypted: give its passphrase (--passphrase or RKMS_LOCAL_KMS_PASSPHRASE)`);
+    throw new WrongPassphraseError(
+      `${path} is encrypted: give its passphrase (--passphrase or RKMS_LOCAL_KMS_PASSPHRASE)`,
+    );
   }
   const protection = { kdf: parsed.kdf, key: await deriveKey(passphrase, parsed.kdf) };
   const plain = decryptOrUndefined(protection, parsed.iv, parsed.tag, parsed.ciphertext);
   if (plain === undefined) {
-    throw new WrongPassphraseError(`wrong passphrase for ${path} (or the file was altered); the store was left untouched`);
+    throw new WrongPassphraseError(
+      `wrong passphrase for ${path} (or the file was altered); the store was left untouched`,
+    );
   }
   const snapshot = parseJson(plain, path);
-  if (!Value.Check(StoreSnapshot, snapshot)) throw new StoreFormatError(`${path} decrypted to an unexpected shape`);
+  if (!Value.Check(StoreSnapshot, snapshot))
+    throw new StoreFormatError(`${path} decrypted to an unexpected shape`);
   return { snapshot, protection };
 }
 
-function decryptOrUndefined(protection: Protection, iv: string, tag: string, ciphertext: string): string | undefined {
+function decryptOrUndefined(
+  protection: Protection,
+  iv: string,
+  tag: string,
+  ciphertext: string,
+): string | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', protection.key, Buffer.from(iv, 'base64'));
     decipher.setAAD(protectedAad(protection.kdf));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString(
+      'utf8',
+    );
   } catch {
     return undefined;
   }
@@ -174,7 +193,9 @@ function protectedAad(kdf: Kdf): Buffer {
 function deriveKey(passphrase: string, kdf: Kdf): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const options = { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r * kdf.p };
-    scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), 32, options, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), 32, options, (error, key) => {
+      error ? reject(error) : resolve(key);
+    });
   });
 }
 
@@ -182,7 +203,9 @@ function parseJson(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new StoreFormatError(`${path} is not valid JSON (damaged?); move it away to start with an empty store`);
+    throw new StoreFormatError(
+      `${path} is not valid JSON (damaged?); move it away to start with an empty store`,
+    );
   }
 }
 

@@ -33,17 +33,21 @@ export function parseInput<S extends TSchema>(schema: S, body: unknown): Static<
 }
 
 function serializationError(error: SchemaError, body: unknown): KmsError {
-  const expected = String(error.params['type'] ?? 'another type');
+  const expected = String(error.params.type ?? 'another type');
   const value = valueAt(body, error.instancePath);
   const where = error.instancePath === '' ? 'the request body' : `'${fieldPath(error.instancePath)}'`;
-  return new KmsError('SerializationException', `${jsonKind(value)} can not be converted to ${article(expected)} at ${where}`);
+  return new KmsError(
+    'SerializationException',
+    `${jsonKind(value)} can not be converted to ${article(expected)} at ${where}`,
+  );
 }
 
 function constraintMessages(error: SchemaError, body: unknown): string[] {
   if (error.keyword === 'required') {
-    const missing = (error.params['requiredProperties'] as string[] | undefined) ?? [];
+    const missing = (error.params.requiredProperties as string[] | undefined) ?? [];
     return missing.map(
-      (name) => `Value null at '${fieldPath(`${error.instancePath}/${name}`)}' failed to satisfy constraint: Member must not be null`,
+      (name) =>
+        `Value null at '${fieldPath(`${error.instancePath}/${name}`)}' failed to satisfy constraint: Member must not be null`,
     );
   }
   const constraint = constraintText(error);
@@ -55,7 +59,7 @@ function constraintMessages(error: SchemaError, body: unknown): string[] {
 }
 
 function constraintText(error: SchemaError): string | undefined {
-  const limit = error.params['limit'];
+  const limit = error.params.limit;
   switch (error.keyword) {
     case 'minimum':
       return `have value greater than or equal to ${String(limit)}`;
@@ -70,9 +74,9 @@ function constraintText(error: SchemaError): string | undefined {
     case 'maxProperties':
       return `have length less than or equal to ${String(limit)}`;
     case 'enum':
-      return `satisfy enum value set: [${((error.params['allowedValues'] as unknown[]) ?? []).join(', ')}]`;
+      return `satisfy enum value set: [${((error.params.allowedValues as unknown[]) ?? []).join(', ')}]`;
     case 'pattern':
-      return `satisfy regular expression pattern: ${String(error.params['pattern'] ?? '')}`;
+      return `satisfy regular expression pattern: ${String(error.params.pattern ?? '')}`;
     case 'additionalProperties':
     case 'anyOf':
     case 'const':
@@ -87,7 +91,9 @@ function fieldPath(instancePath: string): string {
   return instancePath
     .split('/')
     .filter((part) => part !== '')
-    .map((part) => (/^\d+$/.test(part) ? `${Number(part) + 1}.member` : part.charAt(0).toLowerCase() + part.slice(1)))
+    .map((part) =>
+      /^\d+$/.test(part) ? `${Number(part) + 1}.member` : part.charAt(0).toLowerCase() + part.slice(1),
+    )
     .join('.');
 }
 

@@ -97,7 +97,10 @@ export class DynamoStore implements Store {
     const item = {
       id: record.id,
       keys: Object.fromEntries(
-        Object.entries(record.ciphertexts).map(([region, blob]) => [region, Buffer.from(blob).toString('base64')]),
+        Object.entries(record.ciphertexts).map(([region, blob]) => [
+          region,
+          Buffer.from(blob).toString('base64'),
+        ]),
       ),
       ctx: CONTEXT_MARKER,
       created_at: record.createdAt,
@@ -175,7 +178,10 @@ export class DynamoStore implements Store {
             Key: { id },
             ConditionExpression: `#state = :pending AND ${expected.condition}`,
             ExpressionAttributeNames: names('#state', '#version'),
-            ExpressionAttributeValues: { ':pending': 'PendingDeletion' satisfies KeyState, ...expected.values },
+            ExpressionAttributeValues: {
+              ':pending': 'PendingDeletion' satisfies KeyState,
+              ...expected.values,
+            },
           }),
         ),
       );
@@ -262,7 +268,10 @@ export function recordFromItem(id: string, item: Record<string, unknown>): KeyRe
     throw new MalformedItemError(id, 'attribute "version" is not a non-negative integer');
   }
   if (item.ctx !== undefined && item.ctx !== CONTEXT_MARKER) {
-    throw new MalformedItemError(id, `attribute "ctx" is ${JSON.stringify(item.ctx)}, expected "${CONTEXT_MARKER}"`);
+    throw new MalformedItemError(
+      id,
+      `attribute "ctx" is ${JSON.stringify(item.ctx)}, expected "${CONTEXT_MARKER}"`,
+    );
   }
   return {
     id,

@@ -82,7 +82,10 @@ describe('loading the config', () => {
   });
 
   it('resolves the data directory against the config file, not the working directory', async () => {
-    const config = parseConfig({ kms: { regions: ['us-east-1'] }, dynamodb: { region: 'us-east-1' }, embedded: { data_dir: 'data' } }, { baseDir: '/etc/rkms' });
+    const config = parseConfig(
+      { kms: { regions: ['us-east-1'] }, dynamodb: { region: 'us-east-1' }, embedded: { data_dir: 'data' } },
+      { baseDir: '/etc/rkms' },
+    );
     expect(config.embedded.data_dir).toBe('/etc/rkms/data');
   });
 
@@ -101,17 +104,34 @@ describe('loading the config', () => {
 
 describe('invalid configs name the field and what it expects', () => {
   const minimal = { kms: { regions: ['us-east-1'] }, dynamodb: { region: 'us-east-1' } };
-  const invalid = (patch: Record<string, unknown>) => () => parseConfig({ ...minimal, ...patch }, { baseDir: '/' });
+  const invalid = (patch: Record<string, unknown>) => () =>
+    parseConfig({ ...minimal, ...patch }, { baseDir: '/' });
 
   it.each([
     ['server.port', { server: { port: 70000 } }, /server\.port: must be <= 65535 \(got 70000\)/],
-    ['kms.regions', { kms: { regions: ['not a region'] } }, /kms\.regions\.0: must be an AWS region name such as us-east-1 \(got "not a region"\)/],
-    ['kms.data_key_size_in_bytes', { kms: { regions: ['us-east-1'], data_key_size_in_bytes: 0 } }, /kms\.data_key_size_in_bytes: must be >= 1 \(got 0\)/],
+    [
+      'kms.regions',
+      { kms: { regions: ['not a region'] } },
+      /kms\.regions\.0: must be an AWS region name such as us-east-1 \(got "not a region"\)/,
+    ],
+    [
+      'kms.data_key_size_in_bytes',
+      { kms: { regions: ['us-east-1'], data_key_size_in_bytes: 0 } },
+      /kms\.data_key_size_in_bytes: must be >= 1 \(got 0\)/,
+    ],
     ['logger.level', { logger: { level: 'loud' } }, /logger\.level: must be one of trace, debug, info/],
     ['dynamodb.region', { dynamodb: {} }, /dynamodb\.region: is required/],
-    ['dynamodb.endpoint', { dynamodb: { region: 'us-east-1', endpoint: 'localhost:8000' } }, /dynamodb\.endpoint: must be an http:\/\/ or https:\/\/ URL/],
+    [
+      'dynamodb.endpoint',
+      { dynamodb: { region: 'us-east-1', endpoint: 'localhost:8000' } },
+      /dynamodb\.endpoint: must be an http:\/\/ or https:\/\/ URL/,
+    ],
     ['an unknown section', { servre: {} }, /servre: unknown setting/],
-    ['embedded with endpoints', { kms: { regions: ['us-east-1'], endpoints: { 'us-east-1': 'http://x' } }, embedded: { kms: true } }, /set endpoints or embedded\.kms = true, not both/],
+    [
+      'embedded with endpoints',
+      { kms: { regions: ['us-east-1'], endpoints: { 'us-east-1': 'http://x' } }, embedded: { kms: true } },
+      /set endpoints or embedded\.kms = true, not both/,
+    ],
   ])('%s', (_field, patch, message) => {
     expect(invalid(patch)).toThrow(ConfigError);
     expect(invalid(patch)).toThrow(message);
@@ -130,7 +150,10 @@ key_ids = {
 [dynamodb]
 region = "us-east-1"
 `);
-    expect(config.kms.key_ids).toEqual({ 'us-east-1': 'alias/has # hash and } brace', 'us-east-2': 'alias/literal' });
+    expect(config.kms.key_ids).toEqual({
+      'us-east-1': 'alias/has # hash and } brace',
+      'us-east-2': 'alias/literal',
+    });
   });
 
   it('reports the strict parser error when the file is broken anyway', async () => {

@@ -12,7 +12,10 @@ it('redacts every field that could carry key material', () => {
   });
   const logger = createLogger('trace', sink);
   logger.info({ key: 'SECRET-1', plaintext: 'SECRET-2', dataKey: 'SECRET-3' }, 'top level');
-  logger.info({ reply: { key: 'SECRET-4', Plaintext: 'SECRET-5' }, nested: { deeper: { Plaintext: 'SECRET-6' } } }, 'nested');
+  logger.info(
+    { reply: { key: 'SECRET-4', Plaintext: 'SECRET-5' }, nested: { deeper: { Plaintext: 'SECRET-6' } } },
+    'nested',
+  );
   logger.info({ req: { headers: { authorization: 'AWS4-HMAC-SHA256 SECRET-7' } } }, 'request');
   const output = lines.join('');
   expect(output).not.toMatch(/SECRET-\d/);

@@ -44,7 +44,9 @@ describe('rkms serve on the embedded default', () => {
     const first = runCli(['serve', '--config', config]);
     const [, url] = await first.waitFor(/RKMS listening on (http:\/\/\S+)/);
     expect(first.stdout()).toContain(`curl '${url}/key?id=my-first-key'`);
-    expect(first.stdout()).toMatch(/embedded: local KMS at http:\/\/127\.0\.0\.1:\d+ \(regions us-east-1, us-east-2, us-west-1\)/);
+    expect(first.stdout()).toMatch(
+      /embedded: local KMS at http:\/\/127\.0\.0\.1:\d+ \(regions us-east-1, us-east-2, us-west-1\)/,
+    );
     const alpha = await getKey(url!, 'alpha');
     const beta = await getKey(url!, 'beta', '/api/v1');
     expect(alpha.status).toBe(200);
@@ -61,14 +63,20 @@ describe('rkms serve on the embedded default', () => {
 
   it('takes the port from RKMS_PORT and the data directory from RKMS_DATA_DIR', async () => {
     const config = await writeConfig('env.toml', EMBEDDED_CONFIG);
-    const cli = runCli(['serve', '--config', config], { RKMS_PORT: '0', RKMS_DATA_DIR: path.join(dir, 'other-data') });
+    const cli = runCli(['serve', '--config', config], {
+      RKMS_PORT: '0',
+      RKMS_DATA_DIR: path.join(dir, 'other-data'),
+    });
     await cli.waitFor(/RKMS listening on/);
     expect(cli.stdout()).toContain(path.join(dir, 'other-data', 'kms'));
     expect(await cli.stop()).toBe(0);
   });
 
   it('finds its config through RKMS_CONFIG', async () => {
-    const config = await writeConfig('by-env.toml', EMBEDDED_CONFIG.replace('table_name = "rkms_keys"', 'table_name = "from_env_var"'));
+    const config = await writeConfig(
+      'by-env.toml',
+      EMBEDDED_CONFIG.replace('table_name = "rkms_keys"', 'table_name = "from_env_var"'),
+    );
     const cli = runCli(['serve'], { RKMS_CONFIG: config });
     await cli.waitFor(/RKMS listening on/);
     expect(cli.stdout()).toContain('DynamoDB table from_env_var');
@@ -81,7 +89,10 @@ describe('rkms sweep', () => {
     // A zero window with a one-second cache: keys are destroyed one second after DELETE.
     const config = await writeConfig(
       'sweep.toml',
-      EMBEDDED_CONFIG.replace('deletion_window_days = 7', 'deletion_window_days = 0\n[cache]\nttl_seconds = 1').replace('./data', './sweep-data'),
+      EMBEDDED_CONFIG.replace(
+        'deletion_window_days = 7',
+        'deletion_window_days = 0\n[cache]\nttl_seconds = 1',
+      ).replace('./data', './sweep-data'),
     );
     const server = runCli(['serve', '--config', config]);
     const [, url] = await server.waitFor(/RKMS listening on (http:\/\/\S+)/);
@@ -105,10 +116,26 @@ describe('rkms sweep', () => {
 
 describe('rkms with an invalid config', () => {
   it.each([
-    ['a port that is not a number', '[server]\nport = "eighty"\n[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\n', /server\.port: must be integer \(got "eighty"\)/],
-    ['no KMS regions', '[kms]\nregions = []\n[dynamodb]\nregion = "us-east-1"\n', /kms\.regions: must not have fewer than 1 items/],
-    ['a misspelt setting', '[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\ntabel_name = "x"\n', /dynamodb\.tabel_name: unknown setting/],
-    ['a key id for an unlisted region', '[kms]\nregions = ["us-east-1"]\n[kms.key_ids]\neu-west-1 = "alias/x"\n[dynamodb]\nregion = "us-east-1"\n', /kms\.key_ids\.eu-west-1: region eu-west-1 is not in kms\.regions/],
+    [
+      'a port that is not a number',
+      '[server]\nport = "eighty"\n[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\n',
+      /server\.port: must be integer \(got "eighty"\)/,
+    ],
+    [
+      'no KMS regions',
+      '[kms]\nregions = []\n[dynamodb]\nregion = "us-east-1"\n',
+      /kms\.regions: must not have fewer than 1 items/,
+    ],
+    [
+      'a misspelt setting',
+      '[kms]\nregions = ["us-east-1"]\n[dynamodb]\nregion = "us-east-1"\ntabel_name = "x"\n',
+      /dynamodb\.tabel_name: unknown setting/,
+    ],
+    [
+      'a key id for an unlisted region',
+      '[kms]\nregions = ["us-east-1"]\n[kms.key_ids]\neu-west-1 = "alias/x"\n[dynamodb]\nregion = "us-east-1"\n',
+      /kms\.key_ids\.eu-west-1: region eu-west-1 is not in kms\.regions/,
+    ],
     ['broken TOML', '[kms\nregions = 3', /not valid TOML/],
   ])('stops with exit code 2 and names the field (%s)', async (_label, text, message) => {
     const config = await writeConfig(`bad-${Math.random()}.toml`, text);

@@ -21,11 +21,21 @@ let close: () => void;
 beforeAll(async () => {
   dynalite = await startDynalite();
   const config = testConfig();
-  const store = new DynamoStore({ config: { ...config.dynamodb, endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+  const store = new DynamoStore({
+    config: { ...config.dynamodb, endpoint: dynalite.endpoint },
+    credentials: EMBEDDED_CREDENTIALS,
+  });
   await ensureTable(store.homeClient, config.dynamodb.table_name);
   const { kms } = fakeRegionalKms(TEST_REGIONS);
   const logger = auditedLogger('http-fuzz');
-  const keys = new KeyService({ store, kms, cache: new KeyCache({ ttlMs: 1000, maxEntries: 10 }), dataKeyBytes: 32, deletionWindowDays: 0, logger });
+  const keys = new KeyService({
+    store,
+    kms,
+    cache: new KeyCache({ ttlMs: 1000, maxEntries: 10 }),
+    dataKeyBytes: 32,
+    deletionWindowDays: 0,
+    logger,
+  });
   app = await buildApp({ keys, store, kms, logger, apiVersion: 'v1' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -59,10 +69,48 @@ const SEED = 20261122;
 it('never answers 500 to any request shape', async () => {
   const { next, pick } = generator(SEED);
   const methods = ['GET', 'DELETE', 'POST', 'PUT', 'PATCH', 'OPTIONS'];
-  const paths = ['/key', '/api/v1/key', '/key/restore', '/api/v1/key/restore', '/', '/healthz', '/readyz', '/key/', '//key', '/api/v1/', '/key%2F'];
-  const pieces = ['id', 'id=', '=', '&', '%', '%00', '%ZZ', '%E2%82', '%F0%9F%94%91', 'a', '+', '%2B', '[]', 'id[]=x', 'id[a]=b', '__proto__', 'constructor', ';', '#'];
+  const paths = [
+    '/key',
+    '/api/v1/key',
+    '/key/restore',
+    '/api/v1/key/restore',
+    '/',
+    '/healthz',
+    '/readyz',
+    '/key/',
+    '//key',
+    '/api/v1/',
+    '/key%2F',
+  ];
+  const pieces = [
+    'id',
+    'id=',
+    '=',
+    '&',
+    '%',
+    '%00',
+    '%ZZ',
+    '%E2%82',
+    '%F0%9F%94%91',
+    'a',
+    '+',
+    '%2B',
+    '[]',
+    'id[]=x',
+    'id[a]=b',
+    '__proto__',
+    'constructor',
+    ';',
+    '#',
+  ];
   const bodies = [undefined, '', '{}', '{"id":"x"}', 'not json', '\u0000', 'x'.repeat(20_000)];
-  const contentTypes = [undefined, 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'bogus/type'];
+  const contentTypes = [
+    undefined,
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'bogus/type',
+  ];
 
   const statuses = new Map<number, number>();
   for (let i = 0; i < 400; i++) {
@@ -76,7 +124,9 @@ it('never answers 500 to any request shape', async () => {
       headers: contentType ? { 'content-type': contentType } : {},
     });
     statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
-    expect(reply.status, `${method} ${path} (${contentType}) → ${JSON.stringify(reply.body)}`).toBeLessThan(500);
+    expect(reply.status, `${method} ${path} (${contentType}) → ${JSON.stringify(reply.body)}`).toBeLessThan(
+      500,
+    );
     if (reply.status >= 400) expect(Object.keys(reply.body).sort()).toEqual(['error_message', 'error_type']);
   }
   // The generator reached both the success and the client-error paths.

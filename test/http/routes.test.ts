@@ -24,11 +24,21 @@ let store: DynamoStore;
 beforeAll(async () => {
   dynalite = await startDynalite();
   const config = testConfig({ cache: { ttl_seconds: 0 } });
-  store = new DynamoStore({ config: { ...config.dynamodb, endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+  store = new DynamoStore({
+    config: { ...config.dynamodb, endpoint: dynalite.endpoint },
+    credentials: EMBEDDED_CREDENTIALS,
+  });
   await ensureTable(store.homeClient, config.dynamodb.table_name);
   fake = fakeRegionalKms(TEST_REGIONS);
   const logger = auditedLogger('http-routes');
-  const keys = new KeyService({ store, kms: fake.kms, cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }), dataKeyBytes: 32, deletionWindowDays: 7, logger });
+  const keys = new KeyService({
+    store,
+    kms: fake.kms,
+    cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }),
+    dataKeyBytes: 32,
+    deletionWindowDays: 7,
+    logger,
+  });
   app = await buildApp({ keys, store, kms: fake.kms, logger, apiVersion: 'v1' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -92,7 +102,11 @@ describe('DELETE /key and POST /key/restore', () => {
     const original = await getKey(base, 'to-delete', '/api/v1');
     const deleted = await deleteKey(base, 'to-delete');
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual({ id: 'to-delete', state: 'PendingDeletion', deletion_date: expect.any(String) });
+    expect(deleted.body).toEqual({
+      id: 'to-delete',
+      state: 'PendingDeletion',
+      deletion_date: expect.any(String),
+    });
     const days = (Date.parse(deleted.body.deletion_date as string) - Date.now()) / 86_400_000;
     expect(Math.round(days)).toBe(7);
 
@@ -112,14 +126,22 @@ describe('DELETE /key and POST /key/restore', () => {
   it('answers 404 for an id that has no key', async () => {
     for (const reply of [await deleteKey(base, 'ghost'), await restoreKey(base, 'ghost')]) {
       expect(reply.status).toBe(404);
-      expect(reply.body).toEqual({ error_type: 'KeyNotFound', error_message: 'no key exists for this id: "ghost"' });
+      expect(reply.body).toEqual({
+        error_type: 'KeyNotFound',
+        error_message: 'no key exists for this id: "ghost"',
+      });
     }
   });
 });
 
 describe('errors', () => {
   it('answers JSON 404 for unknown routes and methods, and HEAD creates nothing', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['PUT', '/key?id=x'], ['HEAD', '/key?id=head-only'], ['GET', '/api/v2/key?id=x']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['PUT', '/key?id=x'],
+      ['HEAD', '/key?id=head-only'],
+      ['GET', '/api/v2/key?id=x'],
+    ] as const) {
       const reply = await call(base, method, path);
       expect(reply.status, `${method} ${path}`).toBe(404);
       if (method !== 'HEAD') expect(reply.body.error_type).toBe('NotFound');
@@ -129,7 +151,8 @@ describe('errors', () => {
 
   it('answers 503 with Retry-After, naming each region, when no KMS region can serve', async () => {
     await getKey(base, 'outage');
-    for (const mock of Object.values(fake.mocks)) mock.on(DecryptCommand).rejects(kmsError('KMSInternalException', 'region down', 'server'));
+    for (const mock of Object.values(fake.mocks))
+      mock.on(DecryptCommand).rejects(kmsError('KMSInternalException', 'region down', 'server'));
     const reply = await getKey(base, 'outage');
     expect(reply.status).toBe(503);
     expect(reply.headers.get('retry-after')).toBe('2');
@@ -142,7 +165,8 @@ describe('errors', () => {
   it('answers 409 KeyIntegrityError for a key whose ciphertexts belong to another id', async () => {
     const victim = await store.get('tenant-a');
     await store.create({ id: 'copycat', ciphertexts: victim!.ciphertexts, createdAt: 'now' });
-    for (const mock of Object.values(fake.mocks)) mock.on(DecryptCommand).rejects(kmsError('InvalidCiphertextException', 'invalid'));
+    for (const mock of Object.values(fake.mocks))
+      mock.on(DecryptCommand).rejects(kmsError('InvalidCiphertextException', 'invalid'));
     const reply = await getKey(base, 'copycat');
     expect(reply.status).toBe(409);
     expect(reply.body.error_type).toBe('KeyIntegrityError');
@@ -154,9 +178,12 @@ describe('errors', () => {
     const reply = await getKey(base, 'store-down');
     expect(reply.status).toBe(503);
     expect(reply.body.error_type).toBe('StoreUnavailable');
-    expect(reply.body.error_message).toMatch(/the key store \(DynamoDB table rkms_test_\w+ in us-east-1\) is unavailable/);
+    expect(reply.body.error_message).toMatch(
+      /the key store \(DynamoDB table rkms_test_\w+ in us-east-1\) is unavailable/,
+    );
     expect(reply.headers.get('retry-after')).toBe('2');
     // A store outage never looks like "no key yet": nothing was generated.
-    for (const mock of Object.values(fake.mocks)) expect(mock.commandCalls(GenerateDataKeyCommand)).toHaveLength(0);
+    for (const mock of Object.values(fake.mocks))
+      expect(mock.commandCalls(GenerateDataKeyCommand)).toHaveLength(0);
   });
 });

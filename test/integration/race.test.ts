@@ -27,14 +27,21 @@ it('hands every one of 200 concurrent callers on two replicas the same new key, 
   expect(new Set(replies.map((r) => r.body.key)).size).toBe(1);
 
   const raw = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: stack.dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS }),
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: stack.dynalite.endpoint,
+      credentials: EMBEDDED_CREDENTIALS,
+    }),
   );
   const { Items } = await raw.send(new ScanCommand({ TableName: config.dynamodb.table_name }));
   raw.destroy();
   expect(Items?.map((i) => i.id)).toEqual(['brand-new-id']);
 
   // Single-flight: each replica generated at most once, whatever the number of callers.
-  const generated = Object.values(stack.kms.counters()).reduce((sum, ops) => sum + (ops.GenerateDataKey ?? 0), 0);
+  const generated = Object.values(stack.kms.counters()).reduce(
+    (sum, ops) => sum + (ops.GenerateDataKey ?? 0),
+    0,
+  );
   expect(generated).toBeGreaterThanOrEqual(1);
   expect(generated).toBeLessThanOrEqual(2);
 });

@@ -18,7 +18,11 @@ beforeAll(async () => {
   stack = await startStack(config, 'integration');
   ({ url } = await stack.startService());
   raw = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: stack.dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS }),
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: stack.dynalite.endpoint,
+      credentials: EMBEDDED_CREDENTIALS,
+    }),
   );
 });
 
@@ -31,7 +35,12 @@ const item = (id: string) =>
   raw.send(new GetCommand({ TableName: config.dynamodb.table_name, Key: { id } })).then((r) => r.Item);
 
 function kmsClient(region: string) {
-  return createKmsClient({ region, endpoint: stack.kms.url, credentials: EMBEDDED_CREDENTIALS, kms: config.kms });
+  return createKmsClient({
+    region,
+    endpoint: stack.kms.url,
+    credentials: EMBEDDED_CREDENTIALS,
+    kms: config.kms,
+  });
 }
 
 describe('RKMS over HTTP on dynalite and the local KMS', () => {
@@ -48,16 +57,20 @@ describe('RKMS over HTTP on dynalite and the local KMS', () => {
     expect(stored!.ctx).toBe('rkms:id');
   });
 
-  it("serves an item in the original RKMS format, whose ciphertexts carry no encryption context", async () => {
+  it('serves an item in the original RKMS format, whose ciphertexts carry no encryption context', async () => {
     const plaintext = randomBytes(32);
     const keys: Record<string, string> = {};
     for (const region of TEST_REGIONS) {
       const client = kmsClient(region);
-      const { CiphertextBlob } = await client.send(new EncryptCommand({ KeyId: `alias/rkms-${region}`, Plaintext: plaintext }));
+      const { CiphertextBlob } = await client.send(
+        new EncryptCommand({ KeyId: `alias/rkms-${region}`, Plaintext: plaintext }),
+      );
       keys[region] = Buffer.from(CiphertextBlob!).toString('base64');
       client.destroy();
     }
-    await raw.send(new PutCommand({ TableName: config.dynamodb.table_name, Item: { id: 'from-the-go-service', keys } }));
+    await raw.send(
+      new PutCommand({ TableName: config.dynamodb.table_name, Item: { id: 'from-the-go-service', keys } }),
+    );
     const reply = await getKey(url, 'from-the-go-service');
     expect(reply.status).toBe(200);
     expect(reply.body.key).toBe(plaintext.toString('base64'));
@@ -65,7 +78,12 @@ describe('RKMS over HTTP on dynalite and the local KMS', () => {
 
   it('refuses, and reports, an item whose ciphertexts were copied from another id', async () => {
     const victim = await getKey(url, 'victim');
-    await raw.send(new PutCommand({ TableName: config.dynamodb.table_name, Item: { ...(await item('victim')), id: 'thief' } }));
+    await raw.send(
+      new PutCommand({
+        TableName: config.dynamodb.table_name,
+        Item: { ...(await item('victim')), id: 'thief' },
+      }),
+    );
     const reply = await getKey(url, 'thief');
     expect(reply.status).toBe(409);
     expect(reply.body.error_type).toBe('KeyIntegrityError');
@@ -77,7 +95,9 @@ describe('RKMS over HTTP on dynalite and the local KMS', () => {
   it('also refuses a copied ciphertext whose context marker was stripped to look like a legacy item', async () => {
     const stolen = await item('victim');
     const { ctx: _ctx, ...withoutMarker } = stolen!;
-    await raw.send(new PutCommand({ TableName: config.dynamodb.table_name, Item: { ...withoutMarker, id: 'thief-2' } }));
+    await raw.send(
+      new PutCommand({ TableName: config.dynamodb.table_name, Item: { ...withoutMarker, id: 'thief-2' } }),
+    );
     expect((await getKey(url, 'thief-2')).status).toBe(409);
   });
 
@@ -124,7 +144,9 @@ describe('region failures on the local KMS', () => {
 
 describe('hedging on the local KMS', () => {
   it('answers from the next region when the first is slow', async () => {
-    const hedged = await stack.startService({ kms: { ...config.kms, hedge_after_ms: 50, timeout_ms: 5_000 } });
+    const hedged = await stack.startService({
+      kms: { ...config.kms, hedge_after_ms: 50, timeout_ms: 5_000 },
+    });
     const before = await getKey(hedged.url, 'slow-home');
     stack.kms.resetCounters();
     stack.kms.faults.set('us-east-1', { latency: { ms: 3_000, operations: ['Decrypt'] } });

@@ -21,12 +21,16 @@ import { fakeRegionalKms } from '../support/fake-kms.js';
 const DAY = 86_400_000;
 let dynalite: RunningDynalite;
 let raw: DynamoDBDocumentClient;
-const closers: Array<() => void> = [];
+const closers: (() => void)[] = [];
 
 beforeAll(async () => {
   dynalite = await startDynalite();
   raw = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS }),
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynalite.endpoint,
+      credentials: EMBEDDED_CREDENTIALS,
+    }),
   );
 });
 afterEach(() => {
@@ -44,9 +48,19 @@ interface Setup {
   fake?: ReturnType<typeof fakeRegionalKms>;
 }
 
-async function setup({ cacheTtlMs = 60_000, deletionWindowDays = 7, store: given, fake: sharedFake }: Setup = {}) {
+async function setup({
+  cacheTtlMs = 60_000,
+  deletionWindowDays = 7,
+  store: given,
+  fake: sharedFake,
+}: Setup = {}) {
   const config = testConfig().dynamodb;
-  const store = given ?? new DynamoStore({ config: { ...config, endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+  const store =
+    given ??
+    new DynamoStore({
+      config: { ...config, endpoint: dynalite.endpoint },
+      credentials: EMBEDDED_CREDENTIALS,
+    });
   if (!given) await ensureTable(store.homeClient, config.table_name);
   const fake = sharedFake ?? fakeRegionalKms(TEST_REGIONS);
   const clock = { now: Date.parse('2026-11-22T12:00:00.000Z') };
@@ -65,7 +79,9 @@ async function setup({ cacheTtlMs = 60_000, deletionWindowDays = 7, store: given
   });
   const item = (id: string) =>
     raw.send(new GetCommand({ TableName: config.table_name, Key: { id } })).then((r) => r.Item);
-  const callCount = (command: typeof GenerateDataKeyCommand | typeof EncryptCommand | typeof DecryptCommand) =>
+  const callCount = (
+    command: typeof GenerateDataKeyCommand | typeof EncryptCommand | typeof DecryptCommand,
+  ) =>
     Object.values(fake.mocks).reduce(
       (sum, mock) => sum + mock.calls().filter((c) => c.args[0] instanceof command).length,
       0,
@@ -129,12 +145,19 @@ describe('KeyService.getKey', () => {
 
   it('never treats a store read error as "not found": no key is generated', async () => {
     const config = testConfig().dynamodb;
-    const store = new DynamoStore({ config: { ...config, endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+    const store = new DynamoStore({
+      config: { ...config, endpoint: dynalite.endpoint },
+      credentials: EMBEDDED_CREDENTIALS,
+    });
     await ensureTable(store.homeClient, config.table_name);
     const { keys, callCount } = await setup({ store });
     const dynamo = mockClient(DynamoDBDocumentClient);
     try {
-      dynamo.on(GetCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+      dynamo.on(GetCommand).rejects(
+        Object.assign(new Error('Throughput exceeds the current capacity'), {
+          name: 'ProvisionedThroughputExceededException',
+        }),
+      );
       await expect(keys.getKey('unlucky')).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(callCount(GenerateDataKeyCommand)).toBe(0);
       expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
@@ -162,7 +185,11 @@ describe('KeyService.getKey', () => {
     us.fake.mocks['us-east-1']!.on(GenerateDataKeyCommand).callsFake(async (input) => {
       // The rival's conditional put lands while our key is being generated.
       await raw.send(new PutCommand({ TableName: us.table, Item: winnerItem }));
-      return { Plaintext: new Uint8Array(32).fill(9), CiphertextBlob: new Uint8Array([1, 2, 3]), KeyId: input.KeyId };
+      return {
+        Plaintext: new Uint8Array(32).fill(9),
+        CiphertextBlob: new Uint8Array([1, 2, 3]),
+        KeyId: input.KeyId,
+      };
     });
     expect(b64(await us.keys.getKey('contested'))).toBe(b64(winnerKey));
     expect(await us.item('contested')).toEqual(winnerItem);
@@ -178,11 +205,14 @@ describe('KeyService.getKey', () => {
     await expect(failure).rejects.toThrow(/copied from another id, or altered/);
   });
 
-  it("serves an item in the original RKMS format, decrypted without a context", async () => {
+  it('serves an item in the original RKMS format, decrypted without a context', async () => {
     const { keys, fake, table } = await setup({ cacheTtlMs: 0 });
     const legacyKey = new Uint8Array(32).fill(42);
     const legacyKeys = Object.fromEntries(
-      TEST_REGIONS.map((region) => [region, Buffer.from(fake.sealWithoutContext(region, legacyKey)).toString('base64')]),
+      TEST_REGIONS.map((region) => [
+        region,
+        Buffer.from(fake.sealWithoutContext(region, legacyKey)).toString('base64'),
+      ]),
     );
     await raw.send(new PutCommand({ TableName: table, Item: { id: 'from-go', keys: legacyKeys } }));
     expect(b64(await keys.getKey('from-go'))).toBe(b64(legacyKey));
@@ -195,7 +225,11 @@ describe('KeyService deletion', () => {
     const original = b64(await keys.getKey('doomed'));
 
     const status = await keys.scheduleDeletion('doomed');
-    expect(status).toEqual({ id: 'doomed', state: 'PendingDeletion', deletionDate: '2026-11-29T12:00:00.000Z' });
+    expect(status).toEqual({
+      id: 'doomed',
+      state: 'PendingDeletion',
+      deletionDate: '2026-11-29T12:00:00.000Z',
+    });
     await expect(keys.getKey('doomed')).rejects.toBeInstanceOf(KeyPendingDeletionError);
     // Deleting again changes nothing.
     expect(await keys.scheduleDeletion('doomed')).toEqual(status);
@@ -230,7 +264,11 @@ describe('KeyService deletion', () => {
   it('deletes at once with a zero window and no cache', async () => {
     const { keys, item } = await setup({ deletionWindowDays: 0, cacheTtlMs: 0 });
     const before = b64(await keys.getKey('now'));
-    expect(await keys.scheduleDeletion('now')).toEqual({ id: 'now', state: 'Deleted', deletionDate: '2026-11-22T12:00:00.000Z' });
+    expect(await keys.scheduleDeletion('now')).toEqual({
+      id: 'now',
+      state: 'Deleted',
+      deletionDate: '2026-11-22T12:00:00.000Z',
+    });
     expect(await item('now')).toBeUndefined();
     expect(b64(await keys.getKey('now'))).not.toBe(before);
   });
@@ -253,7 +291,12 @@ describe('KeyService deletion', () => {
     await raw.send(
       new PutCommand({
         TableName: table,
-        Item: { id: 'go-item', keys: { 'us-east-1': Buffer.from(fake.sealWithoutContext('us-east-1', legacyKey)).toString('base64') } },
+        Item: {
+          id: 'go-item',
+          keys: {
+            'us-east-1': Buffer.from(fake.sealWithoutContext('us-east-1', legacyKey)).toString('base64'),
+          },
+        },
       }),
     );
     await keys.scheduleDeletion('go-item');

@@ -21,7 +21,7 @@ const context = { 'rkms:id': 'tenant-1' };
 const key = () => new Uint8Array(32).fill(7);
 const blob = (name: string) => new Uint8Array(Buffer.from(`ciphertext-${name}`));
 
-const cleanups: Array<() => void> = [];
+const cleanups: (() => void)[] = [];
 afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
@@ -39,7 +39,9 @@ function mockedPool(names: string[], hedgeAfterMs = 0): Mocked {
     return new Region({ name, keyId: `alias/rkms-${name}`, client, circuit });
   });
   const kms = new RegionalKms(regions, { hedgeAfterMs });
-  cleanups.push(() => kms.close());
+  cleanups.push(() => {
+    kms.close();
+  });
   return { kms, mocks };
 }
 
@@ -65,15 +67,16 @@ describe('RegionalKms.decrypt', () => {
 
   it('falls back to the next region when a region fails', async () => {
     const { kms, mocks } = mockedPool(names);
-    mocks['us-east-1']!.on(DecryptCommand).rejects(new KMSInternalException({ message: 'boom', $metadata: {} }));
+    mocks['us-east-1']!.on(DecryptCommand).rejects(
+      new KMSInternalException({ message: 'boom', $metadata: {} }),
+    );
     mocks['us-east-2']!.on(DecryptCommand).resolves({ Plaintext: key() });
     expect((await kms.decrypt(ciphertexts(names), context)).region).toBe('us-east-2');
   });
 
   it('falls back when the home region throttles on the third call', async () => {
     const { kms, mocks } = mockedPool(names);
-    mocks['us-east-1']!
-      .on(DecryptCommand)
+    mocks['us-east-1']!.on(DecryptCommand)
       .resolvesOnce({ Plaintext: key() })
       .resolvesOnce({ Plaintext: key() })
       .rejectsOnce(kmsError('ThrottlingException', 'Rate exceeded'));
@@ -86,7 +89,12 @@ describe('RegionalKms.decrypt', () => {
   it('hedges to the next region when the first is slow, and the first answer wins', async () => {
     const { kms, mocks } = mockedPool(names, 30);
     mocks['us-east-1']!.on(DecryptCommand).callsFake(
-      () => new Promise((resolve) => setTimeout(() => resolve({ Plaintext: new Uint8Array(32).fill(1) }), 2_000)),
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve({ Plaintext: new Uint8Array(32).fill(1) });
+          }, 2_000),
+        ),
     );
     mocks['us-east-2']!.on(DecryptCommand).resolves({ Plaintext: key() });
     const { plaintext, region } = await kms.decrypt(ciphertexts(names), context);
@@ -99,7 +107,9 @@ describe('RegionalKms.decrypt', () => {
     const { kms, mocks } = mockedPool(names);
     mocks['us-east-1']!.on(DecryptCommand).resolves({ Plaintext: key() });
     await kms.decrypt(ciphertexts(names), undefined);
-    expect(mocks['us-east-1']!.commandCalls(DecryptCommand)[0]!.args[0].input.EncryptionContext).toBeUndefined();
+    expect(
+      mocks['us-east-1']!.commandCalls(DecryptCommand)[0]!.args[0].input.EncryptionContext,
+    ).toBeUndefined();
   });
 
   it('tries only regions that hold a ciphertext', async () => {
@@ -115,7 +125,9 @@ describe('RegionalKms.decrypt', () => {
   it('reports a ciphertext every region refuses as rejected, not as an outage', async () => {
     const { kms, mocks } = mockedPool(names);
     for (const name of names) {
-      mocks[name]!.on(DecryptCommand).rejects(new InvalidCiphertextException({ message: 'bad', $metadata: {} }));
+      mocks[name]!.on(DecryptCommand).rejects(
+        new InvalidCiphertextException({ message: 'bad', $metadata: {} }),
+      );
     }
     await expect(kms.decrypt(ciphertexts(names), context)).rejects.toBeInstanceOf(CiphertextRejectedError);
   });
@@ -123,8 +135,12 @@ describe('RegionalKms.decrypt', () => {
   it('names every region and its reason when none can decrypt', async () => {
     const { kms, mocks } = mockedPool(names);
     mocks['us-east-1']!.on(DecryptCommand).rejects(kmsError('ThrottlingException', 'Rate exceeded'));
-    mocks['us-east-2']!.on(DecryptCommand).rejects(new InvalidCiphertextException({ message: 'bad', $metadata: {} }));
-    mocks['us-west-1']!.on(DecryptCommand).rejects(new KMSInternalException({ message: 'down', $metadata: {} }));
+    mocks['us-east-2']!.on(DecryptCommand).rejects(
+      new InvalidCiphertextException({ message: 'bad', $metadata: {} }),
+    );
+    mocks['us-west-1']!.on(DecryptCommand).rejects(
+      new KMSInternalException({ message: 'down', $metadata: {} }),
+    );
     const failure = kms.decrypt(ciphertexts(names), context);
     await expect(failure).rejects.toBeInstanceOf(KmsUnavailableError);
     await expect(failure).rejects.toThrow(
@@ -134,7 +150,9 @@ describe('RegionalKms.decrypt', () => {
 
   it('skips a failing region (circuit open) until a probe succeeds', async () => {
     const { kms, mocks } = mockedPool(['us-east-1', 'us-east-2']);
-    mocks['us-east-1']!.on(DecryptCommand).rejects(new KMSInternalException({ message: 'down', $metadata: {} }));
+    mocks['us-east-1']!.on(DecryptCommand).rejects(
+      new KMSInternalException({ message: 'down', $metadata: {} }),
+    );
     mocks['us-east-2']!.on(DecryptCommand).resolves({ Plaintext: key() });
     const both = ciphertexts(['us-east-1', 'us-east-2']);
     for (let i = 0; i < circuit.minimum_calls; i++) await kms.decrypt(both, context);
@@ -156,9 +174,13 @@ describe('RegionalKms.decrypt', () => {
 
   it('does not count refused ciphertexts against a region', async () => {
     const { kms, mocks } = mockedPool(['us-east-1']);
-    mocks['us-east-1']!.on(DecryptCommand).rejects(new InvalidCiphertextException({ message: 'bad', $metadata: {} }));
+    mocks['us-east-1']!.on(DecryptCommand).rejects(
+      new InvalidCiphertextException({ message: 'bad', $metadata: {} }),
+    );
     for (let i = 0; i < circuit.minimum_calls * 2; i++) {
-      await expect(kms.decrypt({ 'us-east-1': blob('x') }, context)).rejects.toBeInstanceOf(CiphertextRejectedError);
+      await expect(kms.decrypt({ 'us-east-1': blob('x') }, context)).rejects.toBeInstanceOf(
+        CiphertextRejectedError,
+      );
     }
     expect(kms.regions[0]!.circuit).toBe('closed');
   });
@@ -169,7 +191,10 @@ describe('RegionalKms.createDataKey', () => {
 
   it('generates in one region and encrypts in every other, all with the id context', async () => {
     const { kms, mocks } = mockedPool(names);
-    mocks['us-east-1']!.on(GenerateDataKeyCommand).resolves({ Plaintext: key(), CiphertextBlob: blob('us-east-1') });
+    mocks['us-east-1']!.on(GenerateDataKeyCommand).resolves({
+      Plaintext: key(),
+      CiphertextBlob: blob('us-east-1'),
+    });
     mocks['us-east-2']!.on(EncryptCommand).resolves({ CiphertextBlob: blob('us-east-2') });
     mocks['us-west-1']!.on(EncryptCommand).resolves({ CiphertextBlob: blob('us-west-1') });
 
@@ -193,9 +218,15 @@ describe('RegionalKms.createDataKey', () => {
 
   it('generates in the next region when the first fails or replies with a malformed key', async () => {
     const { kms, mocks } = mockedPool(names);
-    mocks['us-east-1']!.on(GenerateDataKeyCommand).resolves({ Plaintext: new Uint8Array(5), CiphertextBlob: blob('x') });
+    mocks['us-east-1']!.on(GenerateDataKeyCommand).resolves({
+      Plaintext: new Uint8Array(5),
+      CiphertextBlob: blob('x'),
+    });
     mocks['us-east-1']!.on(EncryptCommand).resolves({ CiphertextBlob: blob('us-east-1') });
-    mocks['us-east-2']!.on(GenerateDataKeyCommand).resolves({ Plaintext: key(), CiphertextBlob: blob('us-east-2') });
+    mocks['us-east-2']!.on(GenerateDataKeyCommand).resolves({
+      Plaintext: key(),
+      CiphertextBlob: blob('us-east-2'),
+    });
     mocks['us-west-1']!.on(EncryptCommand).resolves({ CiphertextBlob: blob('us-west-1') });
     const created = await kms.createDataKey(context, 32);
     expect(created.plaintext).toEqual(key());
@@ -204,12 +235,17 @@ describe('RegionalKms.createDataKey', () => {
 
   it('reports the regions that could not encrypt the new key', async () => {
     const { kms, mocks } = mockedPool(names);
-    mocks['us-east-1']!.on(GenerateDataKeyCommand).resolves({ Plaintext: key(), CiphertextBlob: blob('us-east-1') });
+    mocks['us-east-1']!.on(GenerateDataKeyCommand).resolves({
+      Plaintext: key(),
+      CiphertextBlob: blob('us-east-1'),
+    });
     mocks['us-east-2']!.on(EncryptCommand).resolves({ CiphertextBlob: blob('us-east-2') });
     mocks['us-west-1']!.on(EncryptCommand).rejects(kmsError('ThrottlingException', 'Rate exceeded'));
     const created = await kms.createDataKey(context, 32);
     expect(Object.keys(created.ciphertexts)).toEqual(['us-east-1', 'us-east-2']);
-    expect(created.failures.map((f) => f.message)).toEqual(['us-west-1: Encrypt: ThrottlingException: Rate exceeded']);
+    expect(created.failures.map((f) => f.message)).toEqual([
+      'us-west-1: Encrypt: ThrottlingException: Rate exceeded',
+    ]);
   });
 
   it('fails with every reason when no region can generate', async () => {
@@ -249,9 +285,16 @@ describe('per-attempt timeout', () => {
     });
     const healthyClient = new KMSClient({ region: 'us-east-2', credentials: EMBEDDED_CREDENTIALS });
     mockClient(healthyClient).on(DecryptCommand).resolves({ Plaintext: key() });
-    const healthy = new Region({ name: 'us-east-2', keyId: 'alias/rkms-us-east-2', client: healthyClient, circuit });
+    const healthy = new Region({
+      name: 'us-east-2',
+      keyId: 'alias/rkms-us-east-2',
+      client: healthyClient,
+      circuit,
+    });
     const kms = new RegionalKms([stuck, healthy], { hedgeAfterMs: 0 });
-    cleanups.push(() => kms.close());
+    cleanups.push(() => {
+      kms.close();
+    });
 
     const { region } = await kms.decrypt(ciphertexts(['us-east-1', 'us-east-2']), context);
     expect(region).toBe('us-east-2');
@@ -270,8 +313,15 @@ describe('region preference', () => {
       return new Region({ name, keyId: `alias/rkms-${name}`, client, circuit: shortMemory });
     });
     const kms = new RegionalKms(regions, { hedgeAfterMs: 20 });
-    cleanups.push(() => kms.close());
-    const slowly = () => new Promise((resolve) => setTimeout(() => resolve({ Plaintext: key() }), 60));
+    cleanups.push(() => {
+      kms.close();
+    });
+    const slowly = () =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          resolve({ Plaintext: key() });
+        }, 60),
+      );
     mocks['us-east-1']!.on(DecryptCommand).callsFakeOnce(slowly).resolves({ Plaintext: key() });
     mocks['us-east-2']!.on(DecryptCommand).resolves({ Plaintext: key() });
     const both = ciphertexts(names);

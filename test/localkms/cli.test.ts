@@ -27,10 +27,12 @@ function runCli(args: string[], env: Record<string, string> = {}): Run {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, output: () => output, exited };
 }
 
@@ -53,8 +55,22 @@ describe('rkms local-kms', () => {
   it('serves seeded keys in several regions, takes faults from flags and the admin endpoint, and stops cleanly on SIGINT', async () => {
     const dir = await fixture.tempDir();
     const seed = join(dir, 'seed.toml');
-    await writeFile(seed, '[[keys]]\nkeyId = "1234abcd-12ab-34cd-56ef-1234567890ab"\naliases = ["alias/cli"]\n');
-    const run = runCli(['--port', '0', '--regions', 'us-east-1,us-west-2', '--data', join(dir, 'data'), '--seed', seed, '--fault', 'us-west-2:error']);
+    await writeFile(
+      seed,
+      '[[keys]]\nkeyId = "1234abcd-12ab-34cd-56ef-1234567890ab"\naliases = ["alias/cli"]\n',
+    );
+    const run = runCli([
+      '--port',
+      '0',
+      '--regions',
+      'us-east-1,us-west-2',
+      '--data',
+      join(dir, 'data'),
+      '--seed',
+      seed,
+      '--fault',
+      'us-west-2:error',
+    ]);
     const url = await urlOf(run);
     expect(run.output()).toContain('regions:  us-east-1, us-west-2');
     expect(run.output()).toContain('UNPROTECTED');
@@ -62,10 +78,14 @@ describe('rkms local-kms', () => {
 
     const east = fixture.client(url, 'us-east-1');
     const west = fixture.client(url, 'us-west-2');
-    expect((await east.send(new DescribeKeyCommand({ KeyId: 'alias/cli' }))).KeyMetadata?.KeyId).toBe('1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect((await east.send(new DescribeKeyCommand({ KeyId: 'alias/cli' }))).KeyMetadata?.KeyId).toBe(
+      '1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
     await expectKmsError(west.send(new ListKeysCommand({})), 'KMSInternalException', 500);
     expect((await fetch(`${url}/admin/faults`, { method: 'DELETE' })).status).toBe(204);
-    expect((await west.send(new DescribeKeyCommand({ KeyId: 'alias/cli' }))).KeyMetadata?.Arn).toContain(':us-west-2:');
+    expect((await west.send(new DescribeKeyCommand({ KeyId: 'alias/cli' }))).KeyMetadata?.Arn).toContain(
+      ':us-west-2:',
+    );
     expect(await (await fetch(`${url}/admin/counters`)).json()).toEqual({
       'us-east-1': { DescribeKey: 1 },
       'us-west-2': { ListKeys: 1, DescribeKey: 1 },

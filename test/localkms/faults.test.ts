@@ -1,4 +1,10 @@
-import { CreateKeyCommand, DecryptCommand, EncryptCommand, ListKeysCommand, type KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand,
+  DecryptCommand,
+  EncryptCommand,
+  ListKeysCommand,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackAddress } from '../../src/localkms/admin.js';
 import type { LocalKms } from '../../src/localkms/index.js';
@@ -27,7 +33,11 @@ async function networkFailureOf(call: Promise<unknown>): Promise<string> {
   return `${error.name} ${error.message}`;
 }
 
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${kms.url}/admin${path}`, {
     method,
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -39,7 +49,9 @@ async function admin(method: string, path: string, body?: unknown): Promise<{ st
 describe('down', () => {
   it('drops the connections of one region on the shared port while the others work, until cleared', async () => {
     kms.faults.set('us-east-1', { down: {} });
-    expect(await networkFailureOf(east.send(new ListKeysCommand({})))).toMatch(/ECONNRESET|socket hang up|EPIPE/);
+    expect(await networkFailureOf(east.send(new ListKeysCommand({})))).toMatch(
+      /ECONNRESET|socket hang up|EPIPE/,
+    );
     expect((await west.send(new ListKeysCommand({}))).Keys).toBeDefined();
     kms.faults.clear('us-east-1');
     expect((await east.send(new ListKeysCommand({}))).Keys).toBeDefined();
@@ -50,8 +62,12 @@ describe('down', () => {
     const viaPort = fixture.client(regionUrl, 'us-west-2');
     expect((await viaPort.send(new ListKeysCommand({}))).Keys).toBeDefined();
     kms.faults.set('us-west-2', { down: {} });
-    expect(await networkFailureOf(viaPort.send(new ListKeysCommand({})))).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
-    expect(await networkFailureOf(fixture.client(regionUrl, 'us-west-2').send(new ListKeysCommand({})))).toMatch(/ECONNREFUSED/);
+    expect(await networkFailureOf(viaPort.send(new ListKeysCommand({})))).toMatch(
+      /ECONNREFUSED|ECONNRESET|socket hang up/,
+    );
+    expect(
+      await networkFailureOf(fixture.client(regionUrl, 'us-west-2').send(new ListKeysCommand({}))),
+    ).toMatch(/ECONNREFUSED/);
     kms.faults.set('us-west-2', {});
     expect(kms.regionUrls['us-west-2']).toBe(regionUrl);
     expect((await fixture.client(regionUrl, 'us-west-2').send(new ListKeysCommand({}))).Keys).toBeDefined();
@@ -61,7 +77,9 @@ describe('down', () => {
 describe('latency', () => {
   it('holds calls long enough for a client timeout to fire', async () => {
     kms.faults.set('us-east-1', { latency: { ms: 10_000 } });
-    const impatient = fixture.client(kms, 'us-east-1', { requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
+    const impatient = fixture.client(kms, 'us-east-1', {
+      requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
+    });
     const error = await kmsErrorOf(impatient.send(new ListKeysCommand({})));
     expect(error.status).toBeUndefined();
     expect(error.name).toMatch(/Timeout/);
@@ -88,25 +106,41 @@ describe('throttle and error', () => {
     await expectKmsError(east.send(new ListKeysCommand({})), 'KMSInternalException', 500);
     const retrying = fixture.client(kms, 'us-east-1', { maxAttempts: 3 });
     await expectKmsError(retrying.send(new ListKeysCommand({})), 'KMSInternalException', 500);
-    expect(kms.counters()['us-east-1']?.['ListKeys']).toBe(4);
+    expect(kms.counters()['us-east-1']?.ListKeys).toBe(4);
   });
 
   it('hits only the listed operations', async () => {
     const keyId = (await east.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
-    const blob = (await east.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('x') }))).CiphertextBlob;
+    const blob = (await east.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('x') })))
+      .CiphertextBlob;
     kms.faults.set('us-east-1', { error: { operations: ['Decrypt'] } });
-    expect((await east.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('still fine') }))).CiphertextBlob).toBeDefined();
-    await expectKmsError(east.send(new DecryptCommand({ CiphertextBlob: blob })), 'KMSInternalException', 500);
+    expect(
+      (await east.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('still fine') }))).CiphertextBlob,
+    ).toBeDefined();
+    await expectKmsError(
+      east.send(new DecryptCommand({ CiphertextBlob: blob })),
+      'KMSInternalException',
+      500,
+    );
   });
 
   it('hits a call with the given probability', async () => {
     const draws = [0.2, 0.8, 0.49, 0.51];
     const own = new Fixture();
     try {
-      const server = await own.start({ random: () => draws.shift() ?? 1, faults: { 'us-east-1': { throttle: { probability: 0.5 } } } });
+      const server = await own.start({
+        random: () => draws.shift() ?? 1,
+        faults: { 'us-east-1': { throttle: { probability: 0.5 } } },
+      });
       const c = own.client(server);
       const outcomes: string[] = [];
-      for (let i = 0; i < 4; i++) outcomes.push(await c.send(new ListKeysCommand({})).then(() => 'ok', (error: Error) => error.name));
+      for (let i = 0; i < 4; i++)
+        outcomes.push(
+          await c.send(new ListKeysCommand({})).then(
+            () => 'ok',
+            (error: Error) => error.name,
+          ),
+        );
       expect(outcomes).toEqual(['ThrottlingException', 'ok', 'ThrottlingException', 'ok']);
     } finally {
       await own.cleanup();
@@ -119,7 +153,9 @@ describe('the admin endpoint', () => {
     const put = await admin('PUT', '/faults/us-east-1', { throttle: { probability: 1 }, latency: { ms: 1 } });
     expect(put).toEqual({ status: 200, json: { throttle: { probability: 1 }, latency: { ms: 1 } } });
     await expectKmsError(east.send(new ListKeysCommand({})), 'ThrottlingException');
-    expect((await admin('GET', '/faults')).json).toEqual({ 'us-east-1': { throttle: { probability: 1 }, latency: { ms: 1 } } });
+    expect((await admin('GET', '/faults')).json).toEqual({
+      'us-east-1': { throttle: { probability: 1 }, latency: { ms: 1 } },
+    });
 
     expect((await admin('DELETE', '/faults/us-east-1')).status).toBe(204);
     expect((await east.send(new ListKeysCommand({}))).Keys).toBeDefined();
@@ -148,13 +184,18 @@ describe('the admin endpoint', () => {
     expect(JSON.stringify(unknown.json)).toContain('us-east-1, us-west-2');
     expect((await admin('GET', '/nothing-here')).status).toBe(404);
     expect((await admin('POST', '/counters')).status).toBe(405);
-    expect(() => kms.faults.set('us-east-1', { throttle: { probability: 2 } })).toThrow(/probability/);
+    expect(() => {
+      kms.faults.set('us-east-1', { throttle: { probability: 2 } });
+    }).toThrow(/probability/);
   });
 
   it('counts calls by region and operation, failed ones included, and resets the counts', async () => {
     await east.send(new ListKeysCommand({}));
     await east.send(new ListKeysCommand({}));
-    await expectKmsError(east.send(new DecryptCommand({ CiphertextBlob: bytes('junk') })), 'InvalidCiphertextException');
+    await expectKmsError(
+      east.send(new DecryptCommand({ CiphertextBlob: bytes('junk') })),
+      'InvalidCiphertextException',
+    );
     await west.send(new CreateKeyCommand({}));
     const expected = { 'us-east-1': { ListKeys: 2, Decrypt: 1 }, 'us-west-2': { CreateKey: 1 } };
     expect(kms.counters()).toEqual(expected);
@@ -165,7 +206,9 @@ describe('the admin endpoint', () => {
 
   it('answers loopback clients only', () => {
     expect(['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1'].every(isLoopbackAddress)).toBe(true);
-    expect(['10.0.0.1', '192.168.1.2', '::ffff:10.0.0.1', 'fe80::1', undefined].some(isLoopbackAddress)).toBe(false);
+    expect(['10.0.0.1', '192.168.1.2', '::ffff:10.0.0.1', 'fe80::1', undefined].some(isLoopbackAddress)).toBe(
+      false,
+    );
   });
 });
 
@@ -173,9 +216,16 @@ describe('faults given at start', () => {
   it('are in force from the first call', async () => {
     const own = new Fixture();
     try {
-      const server = await own.start({ regions: ['us-east-1', 'us-east-2'], faults: { 'us-east-2': { error: {} } } });
+      const server = await own.start({
+        regions: ['us-east-1', 'us-east-2'],
+        faults: { 'us-east-2': { error: {} } },
+      });
       expect((await own.client(server, 'us-east-1').send(new ListKeysCommand({}))).Keys).toBeDefined();
-      await expectKmsError(own.client(server, 'us-east-2').send(new ListKeysCommand({})), 'KMSInternalException', 500);
+      await expectKmsError(
+        own.client(server, 'us-east-2').send(new ListKeysCommand({})),
+        'KMSInternalException',
+        500,
+      );
     } finally {
       await own.cleanup();
     }

@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateKeyCommand, KMSClient, type CreateKeyCommandInput, type KMSClientConfig } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand,
+  KMSClient,
+  type CreateKeyCommandInput,
+  type KMSClientConfig,
+} from '@aws-sdk/client-kms';
 import { expect } from 'vitest';
 import { startLocalKms, type LocalKms, type LocalKmsOptions } from '../../src/localkms/index.js';
 import { auditedLogger, recordKey } from '../support/audit.js';
@@ -62,7 +67,9 @@ export class Fixture {
 }
 
 /** The error a rejected SDK call carries: its AWS name and HTTP status. */
-export async function kmsErrorOf(call: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
+export async function kmsErrorOf(
+  call: Promise<unknown>,
+): Promise<{ name: string; status: number | undefined; message: string }> {
   try {
     await call;
   } catch (error) {
@@ -87,7 +94,10 @@ export function text(value: Uint8Array | undefined): string {
 }
 
 /** A new key in the client's region: its id and ARN. */
-export async function createKey(client: KMSClient, input: CreateKeyCommandInput = {}): Promise<{ keyId: string; arn: string }> {
+export async function createKey(
+  client: KMSClient,
+  input: CreateKeyCommandInput = {},
+): Promise<{ keyId: string; arn: string }> {
   const { KeyMetadata } = await client.send(new CreateKeyCommand(input));
   return { keyId: KeyMetadata?.KeyId ?? '', arn: KeyMetadata?.Arn ?? '' };
 }

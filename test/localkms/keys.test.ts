@@ -26,11 +26,14 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.cleanup());
 
-const newKeyId = async (description = 'test key') => (await createKey(client, { Description: description })).keyId;
+const newKeyId = async (description = 'test key') =>
+  (await createKey(client, { Description: description })).keyId;
 
 describe('CreateKey and DescribeKey', () => {
   it('creates an enabled symmetric key with AWS metadata', async () => {
-    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Description: 'orders', Tags: [{ TagKey: 'team', TagValue: 'payments' }] }));
+    const { KeyMetadata } = await client.send(
+      new CreateKeyCommand({ Description: 'orders', Tags: [{ TagKey: 'team', TagValue: 'payments' }] }),
+    );
     expect(KeyMetadata).toMatchObject({
       AWSAccountId: '123456789012',
       Description: 'orders',
@@ -59,19 +62,34 @@ describe('CreateKey and DescribeKey', () => {
   });
 
   it('answers NotFoundException for an unknown key id and for a malformed one', async () => {
-    const message = await expectKmsError(client.send(new DescribeKeyCommand({ KeyId: '00000000-0000-0000-0000-000000000000' })), 'NotFoundException');
+    const message = await expectKmsError(
+      client.send(new DescribeKeyCommand({ KeyId: '00000000-0000-0000-0000-000000000000' })),
+      'NotFoundException',
+    );
     expect(message).toContain('does not exist');
     await expectKmsError(client.send(new DescribeKeyCommand({ KeyId: 'not-a-key' })), 'NotFoundException');
-    await expectKmsError(client.send(new DescribeKeyCommand({ KeyId: 'arn:aws:kms:us-east-1' })), 'InvalidArnException');
+    await expectKmsError(
+      client.send(new DescribeKeyCommand({ KeyId: 'arn:aws:kms:us-east-1' })),
+      'InvalidArnException',
+    );
   });
 
   it('refuses key kinds it does not emulate with UnsupportedOperationException', async () => {
-    await expectKmsError(client.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })), 'UnsupportedOperationException');
-    await expectKmsError(client.send(new CreateKeyCommand({ MultiRegion: true })), 'UnsupportedOperationException');
+    await expectKmsError(
+      client.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })),
+      'UnsupportedOperationException',
+    );
+    await expectKmsError(
+      client.send(new CreateKeyCommand({ MultiRegion: true })),
+      'UnsupportedOperationException',
+    );
   });
 
   it('refuses a description longer than AWS allows with ValidationException', async () => {
-    await expectKmsError(client.send(new CreateKeyCommand({ Description: 'x'.repeat(8193) })), 'ValidationException');
+    await expectKmsError(
+      client.send(new CreateKeyCommand({ Description: 'x'.repeat(8193) })),
+      'ValidationException',
+    );
   });
 });
 
@@ -82,7 +100,8 @@ describe('ListKeys', () => {
       const server = await own.start();
       const c = own.client(server);
       const created: string[] = [];
-      for (let i = 0; i < 7; i++) created.push((await c.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? '');
+      for (let i = 0; i < 7; i++)
+        created.push((await c.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? '');
 
       const first = await c.send(new ListKeysCommand({ Limit: 3 }));
       expect(first.Keys?.map((k) => k.KeyId)).toEqual(created.slice(0, 3));
@@ -96,7 +115,8 @@ describe('ListKeys', () => {
       expect(last.NextMarker).toBeUndefined();
 
       const seen: string[] = [];
-      for await (const page of paginateListKeys({ client: c, pageSize: 2 }, {})) seen.push(...(page.Keys ?? []).map((k) => k.KeyId ?? ''));
+      for await (const page of paginateListKeys({ client: c, pageSize: 2 }, {}))
+        seen.push(...(page.Keys ?? []).map((k) => k.KeyId ?? ''));
       expect(seen).toEqual(created);
       expect(first.Keys?.[0]?.KeyArn).toMatch(/^arn:aws:kms:us-east-1:111122223333:key\//);
     } finally {
@@ -107,7 +127,10 @@ describe('ListKeys', () => {
   it('rejects a Limit outside 1–1000 and a marker it did not issue', async () => {
     await expectKmsError(client.send(new ListKeysCommand({ Limit: 0 })), 'ValidationException');
     await expectKmsError(client.send(new ListKeysCommand({ Limit: 1001 })), 'ValidationException');
-    await expectKmsError(client.send(new ListKeysCommand({ Marker: 'bm90IGEgbWFya2VyIQ==' })), 'InvalidMarkerException');
+    await expectKmsError(
+      client.send(new ListKeysCommand({ Marker: 'bm90IGEgbWFya2VyIQ==' })),
+      'InvalidMarkerException',
+    );
   });
 });
 
@@ -125,12 +148,20 @@ describe('EnableKey, DisableKey, UpdateKeyDescription', () => {
   it('changes the description', async () => {
     const keyId = await newKeyId('before');
     await client.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: 'after' }));
-    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.Description).toBe('after');
+    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.Description).toBe(
+      'after',
+    );
   });
 
   it('answers NotFoundException for an unknown key', async () => {
-    await expectKmsError(client.send(new EnableKeyCommand({ KeyId: '11111111-2222-3333-4444-555555555555' })), 'NotFoundException');
-    await expectKmsError(client.send(new DisableKeyCommand({ KeyId: '11111111-2222-3333-4444-555555555555' })), 'NotFoundException');
+    await expectKmsError(
+      client.send(new EnableKeyCommand({ KeyId: '11111111-2222-3333-4444-555555555555' })),
+      'NotFoundException',
+    );
+    await expectKmsError(
+      client.send(new DisableKeyCommand({ KeyId: '11111111-2222-3333-4444-555555555555' })),
+      'NotFoundException',
+    );
   });
 });
 
@@ -145,15 +176,27 @@ describe('ScheduleKeyDeletion and CancelKeyDeletion', () => {
     expect(days).toBeGreaterThan(29.9);
     expect(days).toBeLessThan(30.1);
     const described = await client.send(new DescribeKeyCommand({ KeyId: keyId }));
-    expect(described.KeyMetadata).toMatchObject({ KeyState: 'PendingDeletion', Enabled: false, PendingDeletionWindowInDays: 30 });
+    expect(described.KeyMetadata).toMatchObject({
+      KeyState: 'PendingDeletion',
+      Enabled: false,
+      PendingDeletionWindowInDays: 30,
+    });
     expect(described.KeyMetadata?.DeletionDate).toEqual(scheduled.DeletionDate);
   });
 
   it('accepts a window of 7 to 30 days only', async () => {
     const keyId = await newKeyId();
-    await expectKmsError(client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 6 })), 'ValidationException');
-    await expectKmsError(client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 31 })), 'ValidationException');
-    const scheduled = await client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    await expectKmsError(
+      client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 6 })),
+      'ValidationException',
+    );
+    await expectKmsError(
+      client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 31 })),
+      'ValidationException',
+    );
+    const scheduled = await client.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }),
+    );
     expect(scheduled.PendingWindowInDays).toBe(7);
   });
 
@@ -172,13 +215,22 @@ describe('ScheduleKeyDeletion and CancelKeyDeletion', () => {
     await client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
     await expectKmsError(client.send(new EnableKeyCommand({ KeyId: keyId })), 'KMSInvalidStateException');
     await expectKmsError(client.send(new DisableKeyCommand({ KeyId: keyId })), 'KMSInvalidStateException');
-    await expectKmsError(client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId })), 'KMSInvalidStateException');
-    await expectKmsError(client.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: 'x' })), 'KMSInvalidStateException');
+    await expectKmsError(
+      client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId })),
+      'KMSInvalidStateException',
+    );
+    await expectKmsError(
+      client.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: 'x' })),
+      'KMSInvalidStateException',
+    );
   });
 
   it('answers KMSInvalidStateException to CancelKeyDeletion of a key not pending deletion', async () => {
     const keyId = await newKeyId();
-    const message = await expectKmsError(client.send(new CancelKeyDeletionCommand({ KeyId: keyId })), 'KMSInvalidStateException');
+    const message = await expectKmsError(
+      client.send(new CancelKeyDeletionCommand({ KeyId: keyId })),
+      'KMSInvalidStateException',
+    );
     expect(message).toContain('is not pending deletion');
   });
 
@@ -192,13 +244,20 @@ describe('ScheduleKeyDeletion and CancelKeyDeletion', () => {
       await c.send(new CreateAliasCommand({ AliasName: 'alias/doomed', TargetKeyId: keyId }));
       await c.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
       now += 6 * 86_400_000;
-      expect((await c.send(new DescribeKeyCommand({ KeyId: 'alias/doomed' }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+      expect((await c.send(new DescribeKeyCommand({ KeyId: 'alias/doomed' }))).KeyMetadata?.KeyState).toBe(
+        'PendingDeletion',
+      );
       now += 2 * 86_400_000;
       await expectKmsError(c.send(new DescribeKeyCommand({ KeyId: keyId })), 'NotFoundException');
       await expectKmsError(c.send(new DescribeKeyCommand({ KeyId: 'alias/doomed' })), 'NotFoundException');
       expect((await c.send(new ListKeysCommand({}))).Keys).toEqual([]);
       expect((await c.send(new ListAliasesCommand({}))).Aliases).toEqual([]);
-      await c.send(new CreateAliasCommand({ AliasName: 'alias/doomed', TargetKeyId: (await c.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId }));
+      await c.send(
+        new CreateAliasCommand({
+          AliasName: 'alias/doomed',
+          TargetKeyId: (await c.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId,
+        }),
+      );
     } finally {
       await own.cleanup();
     }

@@ -18,7 +18,12 @@ function capturedLogger() {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       done();
     },
   });
@@ -37,8 +42,12 @@ describe('logs', () => {
     const decrypted = await client.send(new DecryptCommand({ CiphertextBlob: encrypted.CiphertextBlob }));
     const dataKey = await client.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 32 }));
     const random = await client.send(new GenerateRandomCommand({ NumberOfBytes: 32 }));
-    await client.send(new ReEncryptCommand({ CiphertextBlob: encrypted.CiphertextBlob, DestinationKeyId: keyId }));
-    await client.send(new EncryptCommand({ KeyId: 'alias/missing', Plaintext: secret })).catch(() => undefined);
+    await client.send(
+      new ReEncryptCommand({ CiphertextBlob: encrypted.CiphertextBlob, DestinationKeyId: keyId }),
+    );
+    await client
+      .send(new EncryptCommand({ KeyId: 'alias/missing', Plaintext: secret }))
+      .catch(() => undefined);
 
     const log = lines.join('\n');
     const leaks = [
@@ -50,10 +59,22 @@ describe('logs', () => {
     ];
     for (const leak of leaks) expect(log).not.toContain(leak);
 
-    const bodies = lines.map((line) => JSON.parse(line) as { msg: string; operation?: string; request?: { Plaintext?: string }; response?: { Plaintext?: string } });
-    const encryptCall = bodies.find((entry) => entry.msg === 'kms call bodies' && entry.operation === 'Encrypt');
+    const bodies = lines.map(
+      (line) =>
+        JSON.parse(line) as {
+          msg: string;
+          operation?: string;
+          request?: { Plaintext?: string };
+          response?: { Plaintext?: string };
+        },
+    );
+    const encryptCall = bodies.find(
+      (entry) => entry.msg === 'kms call bodies' && entry.operation === 'Encrypt',
+    );
     expect(encryptCall?.request?.Plaintext).toBe('[Redacted]');
-    const dataKeyCall = bodies.find((entry) => entry.msg === 'kms call bodies' && entry.operation === 'GenerateDataKey');
+    const dataKeyCall = bodies.find(
+      (entry) => entry.msg === 'kms call bodies' && entry.operation === 'GenerateDataKey',
+    );
     expect(dataKeyCall?.response?.Plaintext).toBe('[Redacted]');
     expect(bodies.filter((entry) => entry.msg === 'kms call').map((entry) => entry.operation)).toEqual([
       'CreateKey',

@@ -24,23 +24,46 @@ const MATERIAL = Buffer.alloc(32, 7);
 /** Creates a key with a known alias, tag and rotation, and a ciphertext under it; returns what to look for after a restart. */
 async function populate(kms: LocalKms, region = 'us-east-1') {
   const client = fixture.client(kms, region);
-  const keyId = (await client.send(new CreateKeyCommand({ Description: 'survivor' }))).KeyMetadata?.KeyId ?? '';
+  const keyId =
+    (await client.send(new CreateKeyCommand({ Description: 'survivor' }))).KeyMetadata?.KeyId ?? '';
   await client.send(new CreateAliasCommand({ AliasName: 'alias/survivor', TargetKeyId: keyId }));
   await client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'kept', TagValue: 'yes' }] }));
-  const beforeRotation = await client.send(new EncryptCommand({ KeyId: 'alias/survivor', Plaintext: bytes('old material'), EncryptionContext: { id: '1' } }));
+  const beforeRotation = await client.send(
+    new EncryptCommand({
+      KeyId: 'alias/survivor',
+      Plaintext: bytes('old material'),
+      EncryptionContext: { id: '1' },
+    }),
+  );
   await client.send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
-  const afterRotation = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('new material') }));
+  const afterRotation = await client.send(
+    new EncryptCommand({ KeyId: keyId, Plaintext: bytes('new material') }),
+  );
   return { keyId, oldBlob: beforeRotation.CiphertextBlob, newBlob: afterRotation.CiphertextBlob };
 }
 
-async function expectSurvived(kms: LocalKms, saved: Awaited<ReturnType<typeof populate>>, region = 'us-east-1') {
+async function expectSurvived(
+  kms: LocalKms,
+  saved: Awaited<ReturnType<typeof populate>>,
+  region = 'us-east-1',
+) {
   const client = fixture.client(kms, region);
   const described = await client.send(new DescribeKeyCommand({ KeyId: 'alias/survivor' }));
-  expect(described.KeyMetadata).toMatchObject({ KeyId: saved.keyId, Description: 'survivor', KeyState: 'Enabled' });
-  expect((await client.send(new ListResourceTagsCommand({ KeyId: saved.keyId }))).Tags).toEqual([{ TagKey: 'kept', TagValue: 'yes' }]);
-  const old = await client.send(new DecryptCommand({ CiphertextBlob: saved.oldBlob, EncryptionContext: { id: '1' } }));
+  expect(described.KeyMetadata).toMatchObject({
+    KeyId: saved.keyId,
+    Description: 'survivor',
+    KeyState: 'Enabled',
+  });
+  expect((await client.send(new ListResourceTagsCommand({ KeyId: saved.keyId }))).Tags).toEqual([
+    { TagKey: 'kept', TagValue: 'yes' },
+  ]);
+  const old = await client.send(
+    new DecryptCommand({ CiphertextBlob: saved.oldBlob, EncryptionContext: { id: '1' } }),
+  );
   expect(text(old.Plaintext)).toBe('old material');
-  expect(text((await client.send(new DecryptCommand({ CiphertextBlob: saved.newBlob }))).Plaintext)).toBe('new material');
+  expect(text((await client.send(new DecryptCommand({ CiphertextBlob: saved.newBlob }))).Plaintext)).toBe(
+    'new material',
+  );
 }
 
 describe('persistence without a passphrase', () => {
@@ -51,7 +74,10 @@ describe('persistence without a passphrase', () => {
     await first.close();
     const second = await fixture.start({ dataDir, regions: ['us-east-1', 'us-west-2'] });
     await expectSurvived(second, saved, 'us-west-2');
-    await expectKmsError(fixture.client(second, 'us-east-1').send(new DescribeKeyCommand({ KeyId: 'alias/survivor' })), 'NotFoundException');
+    await expectKmsError(
+      fixture.client(second, 'us-east-1').send(new DescribeKeyCommand({ KeyId: 'alias/survivor' })),
+      'NotFoundException',
+    );
     expect(second.storeEncrypted).toBe(false);
   });
 
@@ -65,7 +91,9 @@ describe('persistence without a passphrase', () => {
     await first.close();
 
     const second = await fixture.start({ dataDir, clock: () => now });
-    expect((await fixture.client(second).send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+    expect(
+      (await fixture.client(second).send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState,
+    ).toBe('PendingDeletion');
     await second.close();
 
     now += 8 * 86_400_000;
@@ -88,7 +116,8 @@ describe('persistence without a passphrase', () => {
     const client = fixture.client(kms);
     const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
     const before = await readFile(join(dataDir, STORE), 'utf8');
-    const blob = (await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('x') }))).CiphertextBlob;
+    const blob = (await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('x') })))
+      .CiphertextBlob;
     await client.send(new DecryptCommand({ CiphertextBlob: blob }));
     expect(await readFile(join(dataDir, STORE), 'utf8')).toBe(before);
   });
@@ -102,7 +131,9 @@ describe('persistence without a passphrase', () => {
   it('refuses a store made for another account, and a damaged one, without touching it', async () => {
     const dataDir = await fixture.tempDir();
     await (await fixture.start({ dataDir, accountId: '000000000001' })).close();
-    await expect(fixture.start({ dataDir, accountId: '000000000002' })).rejects.toThrow(/account 000000000001/);
+    await expect(fixture.start({ dataDir, accountId: '000000000002' })).rejects.toThrow(
+      /account 000000000001/,
+    );
     await writeFile(join(dataDir, STORE), '{"format": "rkms-local-kms-store", "trunc');
     await expect(fixture.start({ dataDir })).rejects.toThrow(/not valid JSON/);
     expect(await readFile(join(dataDir, STORE), 'utf8')).toBe('{"format": "rkms-local-kms-store", "trunc');
@@ -110,7 +141,15 @@ describe('persistence without a passphrase', () => {
 });
 
 describe('persistence with a passphrase', () => {
-  const seed = { keys: [{ keyId: '0b6c1c2e-7a4f-4a57-9a34-3c1a9f5e2d10', aliases: ['alias/fixed'], keyMaterial: MATERIAL.toString('base64') }] };
+  const seed = {
+    keys: [
+      {
+        keyId: '0b6c1c2e-7a4f-4a57-9a34-3c1a9f5e2d10',
+        aliases: ['alias/fixed'],
+        keyMaterial: MATERIAL.toString('base64'),
+      },
+    ],
+  };
 
   it('keeps everything across a restart, and the file on disk reveals no key material, key id or alias', async () => {
     const dataDir = await fixture.tempDir();
@@ -121,7 +160,14 @@ describe('persistence with a passphrase', () => {
 
     const onDisk = await readFile(join(dataDir, STORE), 'utf8');
     expect(JSON.parse(onDisk)).toMatchObject({ protected: true, kdf: { name: 'scrypt' } });
-    for (const secret of [MATERIAL.toString('base64'), MATERIAL.toString('hex'), saved.keyId, 'alias/survivor', 'alias/fixed', 'materials']) {
+    for (const secret of [
+      MATERIAL.toString('base64'),
+      MATERIAL.toString('hex'),
+      saved.keyId,
+      'alias/survivor',
+      'alias/fixed',
+      'materials',
+    ]) {
       expect(onDisk).not.toContain(secret);
     }
 
@@ -164,7 +210,10 @@ describe('persistence with a passphrase', () => {
     const file = JSON.parse(await readFile(join(dataDir, STORE), 'utf8')) as { ciphertext: string };
     const bytesOnDisk = Buffer.from(file.ciphertext, 'base64');
     bytesOnDisk[0] = (bytesOnDisk[0] ?? 0) ^ 0xff;
-    await writeFile(join(dataDir, STORE), JSON.stringify({ ...file, ciphertext: bytesOnDisk.toString('base64') }));
+    await writeFile(
+      join(dataDir, STORE),
+      JSON.stringify({ ...file, ciphertext: bytesOnDisk.toString('base64') }),
+    );
     await expect(fixture.start({ dataDir, passphrase: 'p' })).rejects.toBeInstanceOf(WrongPassphraseError);
   });
 });

@@ -8,7 +8,12 @@ async function rawCall(
   url: string,
   target: string | undefined,
   body: string | Uint8Array,
-): Promise<{ status: number; type: string | null; contentType: string | null; json: { __type?: string; message?: string } }> {
+): Promise<{
+  status: number;
+  type: string | null;
+  contentType: string | null;
+  json: { __type?: string; message?: string };
+}> {
   const headers: Record<string, string> = { 'Content-Type': 'application/x-amz-json-1.1' };
   if (target !== undefined) headers['X-Amz-Target'] = target;
   const response = await fetch(url, { method: 'POST', headers, body });
@@ -31,13 +36,19 @@ afterAll(() => fixture.cleanup());
 describe('the KMS JSON protocol', () => {
   it('answers malformed JSON with SerializationException in AWS error form', async () => {
     const reply = await rawCall(kms.url, 'TrentService.ListKeys', '{"Limit": ');
-    expect(reply).toMatchObject({ status: 400, type: 'SerializationException', contentType: 'application/x-amz-json-1.1' });
+    expect(reply).toMatchObject({
+      status: 400,
+      type: 'SerializationException',
+      contentType: 'application/x-amz-json-1.1',
+    });
     expect(reply.json.__type).toBe('SerializationException');
     expect(reply.json.message).toMatch(/JSON/);
   });
 
   it('answers a body that is not an object, and members of the wrong type, with SerializationException', async () => {
-    expect((await rawCall(kms.url, 'TrentService.ListKeys', '[1,2]')).json.__type).toBe('SerializationException');
+    expect((await rawCall(kms.url, 'TrentService.ListKeys', '[1,2]')).json.__type).toBe(
+      'SerializationException',
+    );
     const wrongType = await rawCall(kms.url, 'TrentService.DescribeKey', '{"KeyId": 5}');
     expect(wrongType.json.__type).toBe('SerializationException');
     expect(wrongType.json.message).toContain('keyId');
@@ -46,7 +57,9 @@ describe('the KMS JSON protocol', () => {
   it('answers a missing required member with ValidationException naming it', async () => {
     const reply = await rawCall(kms.url, 'TrentService.DescribeKey', '{}');
     expect(reply).toMatchObject({ status: 400, type: 'ValidationException' });
-    expect(reply.json.message).toBe("1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null");
+    expect(reply.json.message).toBe(
+      "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null",
+    );
   });
 
   it('answers a blob that is not base64 with SerializationException', async () => {
@@ -55,9 +68,15 @@ describe('the KMS JSON protocol', () => {
   });
 
   it('tells an unknown operation from an AWS operation it does not emulate', async () => {
-    expect((await rawCall(kms.url, 'TrentService.Frobnicate', '{}')).json.__type).toBe('UnknownOperationException');
-    expect((await rawCall(kms.url, 'TrentService.Sign', '{}')).json.__type).toBe('UnsupportedOperationException');
-    expect((await rawCall(kms.url, 'DynamoDB_20120810.GetItem', '{}')).json.__type).toBe('UnknownOperationException');
+    expect((await rawCall(kms.url, 'TrentService.Frobnicate', '{}')).json.__type).toBe(
+      'UnknownOperationException',
+    );
+    expect((await rawCall(kms.url, 'TrentService.Sign', '{}')).json.__type).toBe(
+      'UnsupportedOperationException',
+    );
+    expect((await rawCall(kms.url, 'DynamoDB_20120810.GetItem', '{}')).json.__type).toBe(
+      'UnknownOperationException',
+    );
     const missing = await rawCall(kms.url, undefined, '{}');
     expect(missing.json.__type).toBe('UnknownOperationException');
     expect(missing.json.message).toContain('X-Amz-Target');
@@ -72,7 +91,11 @@ describe('the KMS JSON protocol', () => {
 
   it('never echoes a plaintext in an error message', async () => {
     const secret = Buffer.alloc(5000, 'S').toString('base64');
-    const reply = await rawCall(kms.url, 'TrentService.Encrypt', JSON.stringify({ KeyId: 'alias/x', Plaintext: secret }));
+    const reply = await rawCall(
+      kms.url,
+      'TrentService.Encrypt',
+      JSON.stringify({ KeyId: 'alias/x', Plaintext: secret }),
+    );
     expect(reply.json.__type).toBe('ValidationException');
     expect(reply.json.message).not.toContain(secret.slice(0, 16));
   });
@@ -80,7 +103,9 @@ describe('the KMS JSON protocol', () => {
   it('survives bytes that are not HTTP at all', async () => {
     await new Promise<void>((resolve, reject) => {
       const socket = connect(kms.port, '127.0.0.1', () => socket.write('\x00\x01GARBAGE\r\n\r\n'));
-      socket.on('close', () => resolve());
+      socket.on('close', () => {
+        resolve();
+      });
       socket.on('error', reject);
       socket.resume();
     });

@@ -25,10 +25,14 @@ describe('several regions on one port', () => {
       const client = fixture.client(kms, region);
       const { KeyMetadata } = await client.send(new CreateKeyCommand({ Description: `key of ${region}` }));
       expect(KeyMetadata?.Arn).toBe(`arn:aws:kms:${region}:111122223333:key/${KeyMetadata?.KeyId}`);
-      await client.send(new CreateAliasCommand({ AliasName: 'alias/rkms-shared-name', TargetKeyId: KeyMetadata?.KeyId }));
+      await client.send(
+        new CreateAliasCommand({ AliasName: 'alias/rkms-shared-name', TargetKeyId: KeyMetadata?.KeyId }),
+      );
     }
     for (const region of REGIONS) {
-      const described = await fixture.client(kms, region).send(new DescribeKeyCommand({ KeyId: 'alias/rkms-shared-name' }));
+      const described = await fixture
+        .client(kms, region)
+        .send(new DescribeKeyCommand({ KeyId: 'alias/rkms-shared-name' }));
       expect(described.KeyMetadata?.Description).toBe(`key of ${region}`);
     }
   });
@@ -37,13 +41,27 @@ describe('several regions on one port', () => {
     const east = fixture.client(kms, 'us-east-1');
     const east2 = fixture.client(kms, 'us-east-2');
     const { KeyMetadata } = await east.send(new CreateKeyCommand({}));
-    const blob = (await east.send(new EncryptCommand({ KeyId: KeyMetadata?.KeyId, Plaintext: bytes('regional') }))).CiphertextBlob;
+    const blob = (
+      await east.send(new EncryptCommand({ KeyId: KeyMetadata?.KeyId, Plaintext: bytes('regional') }))
+    ).CiphertextBlob;
 
-    await expectKmsError(east2.send(new DescribeKeyCommand({ KeyId: KeyMetadata?.KeyId })), 'NotFoundException');
-    const message = await expectKmsError(east2.send(new DescribeKeyCommand({ KeyId: KeyMetadata?.Arn })), 'NotFoundException');
+    await expectKmsError(
+      east2.send(new DescribeKeyCommand({ KeyId: KeyMetadata?.KeyId })),
+      'NotFoundException',
+    );
+    const message = await expectKmsError(
+      east2.send(new DescribeKeyCommand({ KeyId: KeyMetadata?.Arn })),
+      'NotFoundException',
+    );
     expect(message).toContain('only in its own region');
-    await expectKmsError(east2.send(new EncryptCommand({ KeyId: KeyMetadata?.Arn, Plaintext: bytes('x') })), 'NotFoundException');
-    await expectKmsError(east2.send(new DecryptCommand({ CiphertextBlob: blob })), 'InvalidCiphertextException');
+    await expectKmsError(
+      east2.send(new EncryptCommand({ KeyId: KeyMetadata?.Arn, Plaintext: bytes('x') })),
+      'NotFoundException',
+    );
+    await expectKmsError(
+      east2.send(new DecryptCommand({ CiphertextBlob: blob })),
+      'InvalidCiphertextException',
+    );
     expect(text((await east.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext)).toBe('regional');
   });
 
@@ -63,7 +81,10 @@ describe('several regions on one port', () => {
   });
 
   it('answers InvalidSignatureException for a region it does not serve', async () => {
-    const message = await expectKmsError(fixture.client(kms, 'ap-south-1').send(new ListKeysCommand({})), 'InvalidSignatureException');
+    const message = await expectKmsError(
+      fixture.client(kms, 'ap-south-1').send(new ListKeysCommand({})),
+      'InvalidSignatureException',
+    );
     expect(message).toContain('us-east-1, us-east-2, us-west-1');
   });
 });
@@ -74,9 +95,13 @@ describe('per-region ports', () => {
     expect(regionUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(regionUrl).not.toBe(kms.url);
     const viaPort = fixture.client(regionUrl, 'us-east-1');
-    const { KeyMetadata } = await viaPort.send(new CreateKeyCommand({ Description: 'made on the region port' }));
+    const { KeyMetadata } = await viaPort.send(
+      new CreateKeyCommand({ Description: 'made on the region port' }),
+    );
     expect(KeyMetadata?.Arn).toContain(':us-west-1:');
     const viaShared = fixture.client(kms, 'us-west-1');
-    expect((await viaShared.send(new DescribeKeyCommand({ KeyId: KeyMetadata?.KeyId }))).KeyMetadata?.Description).toBe('made on the region port');
+    expect(
+      (await viaShared.send(new DescribeKeyCommand({ KeyId: KeyMetadata?.KeyId }))).KeyMetadata?.Description,
+    ).toBe('made on the region port');
   });
 });

@@ -21,7 +21,13 @@ const AUDIT_KEY = 'abcdef01-2345-4678-9abc-def012345678';
 
 const JSON_SEED = JSON.stringify({
   keys: [
-    { keyId: ORDERS_KEY, region: 'us-east-1', aliases: ['alias/orders'], description: 'orders', tags: { team: 'shop' } },
+    {
+      keyId: ORDERS_KEY,
+      region: 'us-east-1',
+      aliases: ['alias/orders'],
+      description: 'orders',
+      tags: { team: 'shop' },
+    },
     { keyId: AUDIT_KEY, aliases: ['alias/audit'], enabled: false, rotation: true },
   ],
 });
@@ -43,7 +49,10 @@ rotation = true
 `;
 
 describe('seed files', () => {
-  for (const [format, content] of [['json', JSON_SEED], ['toml', TOML_SEED]] as const) {
+  for (const [format, content] of [
+    ['json', JSON_SEED],
+    ['toml', TOML_SEED],
+  ] as const) {
     it(`creates keys with fixed ids and aliases from a ${format.toUpperCase()} file`, async () => {
       const dir = await fixture.tempDir();
       const seedPath = join(dir, `seed.${format}`);
@@ -53,14 +62,22 @@ describe('seed files', () => {
       const west = fixture.client(kms, 'eu-west-1');
 
       const orders = await east.send(new DescribeKeyCommand({ KeyId: 'alias/orders' }));
-      expect(orders.KeyMetadata).toMatchObject({ KeyId: ORDERS_KEY, Description: 'orders', KeyState: 'Enabled' });
-      expect((await east.send(new ListResourceTagsCommand({ KeyId: ORDERS_KEY }))).Tags).toEqual([{ TagKey: 'team', TagValue: 'shop' }]);
+      expect(orders.KeyMetadata).toMatchObject({
+        KeyId: ORDERS_KEY,
+        Description: 'orders',
+        KeyState: 'Enabled',
+      });
+      expect((await east.send(new ListResourceTagsCommand({ KeyId: ORDERS_KEY }))).Tags).toEqual([
+        { TagKey: 'team', TagValue: 'shop' },
+      ]);
       await expectKmsError(west.send(new DescribeKeyCommand({ KeyId: 'alias/orders' })), 'NotFoundException');
 
       for (const client of [east, west]) {
         const audit = await client.send(new DescribeKeyCommand({ KeyId: 'alias/audit' }));
         expect(audit.KeyMetadata).toMatchObject({ KeyId: AUDIT_KEY, KeyState: 'Disabled' });
-        expect((await client.send(new GetKeyRotationStatusCommand({ KeyId: AUDIT_KEY }))).KeyRotationEnabled).toBe(true);
+        expect(
+          (await client.send(new GetKeyRotationStatusCommand({ KeyId: AUDIT_KEY }))).KeyRotationEnabled,
+        ).toBe(true);
       }
     });
   }
@@ -85,18 +102,29 @@ describe('seeds given as objects', () => {
       { keys: [{ keyId: ORDERS_KEY, aliases: ['alias/aws/ebs'] }] },
       { keys: [{ keyId: ORDERS_KEY, aliases: ['no-prefix'] }] },
       { keys: [{ keyId: ORDERS_KEY, keyMaterial: Buffer.alloc(16).toString('base64') }] },
-      { keys: [{ keyId: ORDERS_KEY, aliases: ['alias/x'] }, { keyId: AUDIT_KEY, aliases: ['alias/x'] }] },
+      {
+        keys: [
+          { keyId: ORDERS_KEY, aliases: ['alias/x'] },
+          { keyId: AUDIT_KEY, aliases: ['alias/x'] },
+        ],
+      },
     ];
     for (const seed of bad) await expect(fixture.start({ seed })).rejects.toBeInstanceOf(SeedError);
   });
 
   it('with fixed key material, keeps ciphertexts valid across in-memory runs', async () => {
-    const seed: SeedSpec = { keys: [{ keyId: ORDERS_KEY, keyMaterial: Buffer.alloc(32, 3).toString('base64') }] };
+    const seed: SeedSpec = {
+      keys: [{ keyId: ORDERS_KEY, keyMaterial: Buffer.alloc(32, 3).toString('base64') }],
+    };
     const first = await fixture.start({ seed });
-    const blob = (await fixture.client(first).send(new EncryptCommand({ KeyId: ORDERS_KEY, Plaintext: bytes('fixture') }))).CiphertextBlob;
+    const blob = (
+      await fixture.client(first).send(new EncryptCommand({ KeyId: ORDERS_KEY, Plaintext: bytes('fixture') }))
+    ).CiphertextBlob;
     await first.close();
     const second = await fixture.start({ seed });
-    expect(text((await fixture.client(second).send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext)).toBe('fixture');
+    expect(
+      text((await fixture.client(second).send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext),
+    ).toBe('fixture');
   });
 
   it('is idempotent on a persistent store: keys keep their material and seeded aliases point back at their keys', async () => {
@@ -104,15 +132,20 @@ describe('seeds given as objects', () => {
     const seed: SeedSpec = { keys: [{ keyId: ORDERS_KEY, aliases: ['alias/orders'] }] };
     const first = await fixture.start({ dataDir, seed });
     const client = fixture.client(first);
-    const blob = (await client.send(new EncryptCommand({ KeyId: 'alias/orders', Plaintext: bytes('kept') }))).CiphertextBlob;
+    const blob = (await client.send(new EncryptCommand({ KeyId: 'alias/orders', Plaintext: bytes('kept') })))
+      .CiphertextBlob;
     const other = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
     await client.send(new UpdateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: other }));
     await first.close();
 
     const second = await fixture.start({ dataDir, seed });
     const again = fixture.client(second);
-    expect((await again.send(new DescribeKeyCommand({ KeyId: 'alias/orders' }))).KeyMetadata?.KeyId).toBe(ORDERS_KEY);
+    expect((await again.send(new DescribeKeyCommand({ KeyId: 'alias/orders' }))).KeyMetadata?.KeyId).toBe(
+      ORDERS_KEY,
+    );
     expect(text((await again.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext)).toBe('kept');
-    expect((await again.send(new DescribeKeyCommand({ KeyId: other }))).KeyMetadata?.KeyState).toBe('Enabled');
+    expect((await again.send(new DescribeKeyCommand({ KeyId: other }))).KeyMetadata?.KeyState).toBe(
+      'Enabled',
+    );
   });
 });

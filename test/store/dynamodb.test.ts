@@ -17,10 +17,17 @@ const blob = (text: string) => new Uint8Array(Buffer.from(text));
 
 beforeAll(async () => {
   dynalite = await startDynalite();
-  store = new DynamoStore({ config: { ...config, endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+  store = new DynamoStore({
+    config: { ...config, endpoint: dynalite.endpoint },
+    credentials: EMBEDDED_CREDENTIALS,
+  });
   await ensureTable(store.homeClient, config.table_name);
   raw = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS }),
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynalite.endpoint,
+      credentials: EMBEDDED_CREDENTIALS,
+    }),
   );
 });
 
@@ -32,15 +39,29 @@ afterAll(async () => {
 
 describe('DynamoStore', () => {
   it('creates an item bound to its id, in the original attribute names', async () => {
-    expect(await store.create({ id: 'a', ciphertexts: { 'us-east-1': blob('one') }, createdAt: '2026-01-01T00:00:00.000Z' })).toBe('created');
+    expect(
+      await store.create({
+        id: 'a',
+        ciphertexts: { 'us-east-1': blob('one') },
+        createdAt: '2026-01-01T00:00:00.000Z',
+      }),
+    ).toBe('created');
     const record = await store.get('a');
-    expect(record).toMatchObject({ id: 'a', boundToId: true, version: 1, state: 'Enabled', createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(record).toMatchObject({
+      id: 'a',
+      boundToId: true,
+      version: 1,
+      state: 'Enabled',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
     expect(Buffer.from(record!.ciphertexts['us-east-1']!).toString()).toBe('one');
   });
 
   it('lets the first writer win and never overwrites an existing item', async () => {
     await store.create({ id: 'race', ciphertexts: { 'us-east-1': blob('first') }, createdAt: 'x' });
-    expect(await store.create({ id: 'race', ciphertexts: { 'us-east-1': blob('second') }, createdAt: 'y' })).toBe('exists');
+    expect(
+      await store.create({ id: 'race', ciphertexts: { 'us-east-1': blob('second') }, createdAt: 'y' }),
+    ).toBe('exists');
     expect(Buffer.from((await store.get('race'))!.ciphertexts['us-east-1']!).toString()).toBe('first');
   });
 
@@ -49,17 +70,34 @@ describe('DynamoStore', () => {
   });
 
   it("reads the original RKMS's items: {id, keys: {region: base64}} with no context, no version", async () => {
-    await raw.send(new PutCommand({ TableName: config.table_name, Item: { id: 'legacy', keys: { 'us-east-2': Buffer.from('old').toString('base64') } } }));
+    await raw.send(
+      new PutCommand({
+        TableName: config.table_name,
+        Item: { id: 'legacy', keys: { 'us-east-2': Buffer.from('old').toString('base64') } },
+      }),
+    );
     const record = await store.get('legacy');
     expect(record).toMatchObject({ id: 'legacy', boundToId: false, version: 0, state: 'Enabled' });
     expect(Buffer.from(record!.ciphertexts['us-east-2']!).toString()).toBe('old');
   });
 
   it('schedules and cancels deletion conditionally on the version, legacy items included', async () => {
-    await raw.send(new PutCommand({ TableName: config.table_name, Item: { id: 'old-del', keys: { 'us-east-1': 'AAAA' } } }));
+    await raw.send(
+      new PutCommand({
+        TableName: config.table_name,
+        Item: { id: 'old-del', keys: { 'us-east-1': 'AAAA' } },
+      }),
+    );
     const pending = await store.scheduleDeletion('old-del', 0, '2030-01-01T00:00:00.000Z');
-    expect(pending).toMatchObject({ state: 'PendingDeletion', deletionDate: '2030-01-01T00:00:00.000Z', version: 1, boundToId: false });
-    await expect(store.scheduleDeletion('old-del', 0, '2031-01-01T00:00:00.000Z')).rejects.toBeInstanceOf(VersionConflictError);
+    expect(pending).toMatchObject({
+      state: 'PendingDeletion',
+      deletionDate: '2030-01-01T00:00:00.000Z',
+      version: 1,
+      boundToId: false,
+    });
+    await expect(store.scheduleDeletion('old-del', 0, '2031-01-01T00:00:00.000Z')).rejects.toBeInstanceOf(
+      VersionConflictError,
+    );
     await expect(store.cancelDeletion('old-del', 7)).rejects.toBeInstanceOf(VersionConflictError);
     const enabled = await store.cancelDeletion('old-del', 1);
     expect(enabled).toMatchObject({ state: 'Enabled', version: 2 });
@@ -79,7 +117,9 @@ describe('DynamoStore', () => {
   });
 
   it('does not update an item that does not exist', async () => {
-    await expect(store.scheduleDeletion('ghost', 0, '2030-01-01T00:00:00.000Z')).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(store.scheduleDeletion('ghost', 0, '2030-01-01T00:00:00.000Z')).rejects.toBeInstanceOf(
+      VersionConflictError,
+    );
     expect(await store.get('ghost')).toBeUndefined();
   });
 
@@ -97,7 +137,10 @@ describe('DynamoStore', () => {
 
   it('creates the table once and accepts an existing one', async () => {
     await ensureTable(store.homeClient, config.table_name);
-    const other = new DynamoStore({ config: { ...config, table_name: 'fresh_table', endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+    const other = new DynamoStore({
+      config: { ...config, table_name: 'fresh_table', endpoint: dynalite.endpoint },
+      credentials: EMBEDDED_CREDENTIALS,
+    });
     await expect(other.get('x')).rejects.toBeInstanceOf(StoreUnavailableError);
     await ensureTable(other.homeClient, 'fresh_table');
     expect(await other.get('x')).toBeUndefined();
@@ -114,12 +157,17 @@ describe('DynamoStore failures', () => {
     const failure = down.get('anything');
     await expect(failure).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(failure).rejects.toThrow(/DynamoDB table rkms_test_\w+ in us-east-1/);
-    await expect(down.create({ id: 'x', ciphertexts: { 'us-east-1': blob('k') }, createdAt: 'x' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(
+      down.create({ id: 'x', ciphertexts: { 'us-east-1': blob('k') }, createdAt: 'x' }),
+    ).rejects.toBeInstanceOf(StoreUnavailableError);
     down.close();
   });
 
   it('reports a missing table as unavailable', async () => {
-    const missing = new DynamoStore({ config: { ...config, table_name: 'no_such_table', endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+    const missing = new DynamoStore({
+      config: { ...config, table_name: 'no_such_table', endpoint: dynalite.endpoint },
+      credentials: EMBEDDED_CREDENTIALS,
+    });
     await expect(missing.get('x')).rejects.toThrow(/ResourceNotFoundException/);
     missing.close();
   });
@@ -128,12 +176,23 @@ describe('DynamoStore failures', () => {
 describe('DynamoStore with a read replica', () => {
   it('reads from the replica, and confirms "not found" in the home region before answering it', async () => {
     const replica = await startDynalite();
-    const home = new DynamoStore({ config: { ...config, endpoint: dynalite.endpoint }, credentials: EMBEDDED_CREDENTIALS });
-    const split = new DynamoStore({
-      config: { ...config, endpoint: dynalite.endpoint, read_region: 'us-west-2', read_endpoint: replica.endpoint },
+    const home = new DynamoStore({
+      config: { ...config, endpoint: dynalite.endpoint },
       credentials: EMBEDDED_CREDENTIALS,
     });
-    const onReplica = new DynamoStore({ config: { ...config, endpoint: replica.endpoint }, credentials: EMBEDDED_CREDENTIALS });
+    const split = new DynamoStore({
+      config: {
+        ...config,
+        endpoint: dynalite.endpoint,
+        read_region: 'us-west-2',
+        read_endpoint: replica.endpoint,
+      },
+      credentials: EMBEDDED_CREDENTIALS,
+    });
+    const onReplica = new DynamoStore({
+      config: { ...config, endpoint: replica.endpoint },
+      credentials: EMBEDDED_CREDENTIALS,
+    });
     try {
       await ensureTable(onReplica.homeClient, config.table_name);
       // Written in the home region, not replicated yet: the home region still finds it.

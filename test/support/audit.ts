@@ -19,7 +19,10 @@ const streams: WriteStream[] = [];
 
 /** A file under the audit directory that collects log output, named after `label`. */
 export function auditLogStream(label: string): WriteStream {
-  const file = path.join(auditDir(), `${label.replace(/[^a-z0-9-]+/gi, '_')}-${process.pid}-${streams.length}.log`);
+  const file = path.join(
+    auditDir(),
+    `${label.replace(/[^a-z0-9-]+/gi, '_')}-${process.pid}-${streams.length}.log`,
+  );
   const stream = createWriteStream(file, { flags: 'a' });
   streams.push(stream);
   return stream;

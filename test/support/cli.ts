@@ -28,11 +28,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
   const audit = auditLogStream(`cli-${args[0] ?? 'serve'}`);
   let out = '';
   let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
     audit.write(chunk);
   });
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString();
     audit.write(chunk);
   });
@@ -49,16 +49,18 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
     exited,
     waitFor(pattern, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout: ${out}; stderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(() => {
+          reject(new Error(`timed out waiting for ${pattern}; stdout: ${out}; stderr: ${err}`));
+        }, timeoutMs);
         const check = () => {
           const match = out.match(pattern);
           if (match) {
             clearTimeout(timer);
-            child.stdout!.off('data', check);
+            child.stdout.off('data', check);
             resolve(match);
           }
         };
-        child.stdout!.on('data', check);
+        child.stdout.on('data', check);
         void exited.then((code) => {
           clearTimeout(timer);
           reject(new Error(`exited with ${code} before printing ${pattern}; stdout: ${out}; stderr: ${err}`));

@@ -15,9 +15,14 @@ export async function startDynalite(): Promise<RunningDynalite> {
     endpoint: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        if (!server.listening) return resolve();
+        if (!server.listening) {
+          resolve();
+          return;
+        }
         server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          err ? reject(err) : resolve();
+        });
       }),
   };
 }

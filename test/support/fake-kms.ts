@@ -26,10 +26,15 @@ const circuit = { failure_rate_percent: 50, minimum_calls: 5, window_ms: 10_000,
  */
 export function fakeRegionalKms(names: string[], hedgeAfterMs = 0) {
   const sealed = new Map<string, Sealed>();
-  const contextKey = (context?: Record<string, string>) => JSON.stringify(Object.entries(context ?? {}).sort());
+  const contextKey = (context?: Record<string, string>) =>
+    JSON.stringify(Object.entries(context ?? {}).sort());
   const seal = (region: string, plaintext: Uint8Array, context?: Record<string, string>) => {
     const handle = randomBytes(24);
-    sealed.set(handle.toString('hex'), { region, plaintext: Uint8Array.from(plaintext), context: contextKey(context) });
+    sealed.set(handle.toString('hex'), {
+      region,
+      plaintext: Uint8Array.from(plaintext),
+      context: contextKey(context),
+    });
     return new Uint8Array(handle);
   };
 
@@ -39,7 +44,11 @@ export function fakeRegionalKms(names: string[], hedgeAfterMs = 0) {
     const mock = mockClient(client);
     mock.on(GenerateDataKeyCommand).callsFake((input) => {
       const plaintext = new Uint8Array(randomBytes(input.NumberOfBytes ?? 32));
-      return { Plaintext: plaintext, CiphertextBlob: seal(name, plaintext, input.EncryptionContext), KeyId: input.KeyId };
+      return {
+        Plaintext: plaintext,
+        CiphertextBlob: seal(name, plaintext, input.EncryptionContext),
+        KeyId: input.KeyId,
+      };
     });
     mock.on(EncryptCommand).callsFake((input) => ({
       CiphertextBlob: seal(name, input.Plaintext, input.EncryptionContext),

@@ -7,7 +7,12 @@ export interface Reply {
 }
 
 /** One HTTP request to a running RKMS; every key it hands out is recorded for the log audit. */
-export async function call(base: string, method: string, path: string, init: RequestInit = {}): Promise<Reply> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Reply> {
   const response = await fetch(`${base}${path}`, { ...init, method });
   const text = await response.text();
   let body: Record<string, unknown> = {};

@@ -18,19 +18,27 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; kms: Region
   app,
   { store, kms },
 ) => {
-  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    { schema: { response: { 200: Type.Object({ status: Type.String() }) } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
 
-  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
-    const storeState = await store.ping().then(
-      () => 'ok',
-      (err: unknown) => describeAwsError(err),
-    );
-    const regions = Object.fromEntries(kms.regions.map((r) => [r.name, r.circuit]));
-    const ready = storeState === 'ok' && kms.regions.some((r) => r.circuit !== 'open');
-    return reply
-      .status(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unavailable', store: storeState, kms: regions });
-  });
+  app.get(
+    '/readyz',
+    { schema: { response: { 200: Readiness, 503: Readiness } } },
+    async (_request, reply) => {
+      const storeState = await store.ping().then(
+        () => 'ok',
+        (err: unknown) => describeAwsError(err),
+      );
+      const regions = Object.fromEntries(kms.regions.map((r) => [r.name, r.circuit]));
+      const ready = storeState === 'ok' && kms.regions.some((r) => r.circuit !== 'open');
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'unavailable', store: storeState, kms: regions });
+    },
+  );
 };

@@ -10,9 +10,15 @@ export function assertAliasName(name: string): void {
     throw new KmsError('ValidationException', `Alias must start with the prefix "alias/": ${name}`);
   }
   if (name.startsWith(RESERVED_PREFIX)) {
-    throw new KmsError('InvalidAliasNameException', `${name}: the prefix alias/aws/ is reserved for AWS managed keys`);
+    throw new KmsError(
+      'InvalidAliasNameException',
+      `${name}: the prefix alias/aws/ is reserved for AWS managed keys`,
+    );
   }
   if (!ALIAS_CHARACTERS.test(name)) {
-    throw new KmsError('ValidationException', `${name} contains invalid characters for an alias (allowed: letters, digits, / _ -)`);
+    throw new KmsError(
+      'ValidationException',
+      `${name} contains invalid characters for an alias (allowed: letters, digits, / _ -)`,
+    );
   }
 }

@@ -10,7 +10,8 @@ export const cancelKeyDeletion = defineStateChange(
   Type.Object({ KeyId: KeyIdField }),
   async (request, { region, store, persist }) => {
     const key = resolveKey(store, region, request.KeyId, 'key');
-    if (key.state !== 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
+    if (key.state !== 'PendingDeletion')
+      throw new KmsError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
     store.cancelDeletion(key);
     await persist();
     return { KeyId: key.arn };

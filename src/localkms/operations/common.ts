@@ -9,7 +9,12 @@ import type { WireObject } from './operation.js';
 export const KeyIdField = Type.String({ minLength: 1, maxLength: 2048 });
 export const EncryptionContextField = Type.Record(Type.String(), Type.String());
 export const GrantTokensField = Type.Array(Type.String({ minLength: 1, maxLength: 8192 }), { maxItems: 10 });
-export const EncryptionAlgorithmField = Type.Enum(['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE']);
+export const EncryptionAlgorithmField = Type.Enum([
+  'SYMMETRIC_DEFAULT',
+  'RSAES_OAEP_SHA_1',
+  'RSAES_OAEP_SHA_256',
+  'SM2PKE',
+]);
 export const DryRunField = Type.Boolean();
 export const RecipientField = Type.Object({});
 export const MarkerField = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\u0020-\\u00FF]*$' });
@@ -33,10 +38,16 @@ export function decodeBlob(member: string, value: string, maxBytes: number): Buf
   }
   const bytes = Buffer.from(value, 'base64');
   if (bytes.length < 1) {
-    throw new KmsError('ValidationException', `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: Member must have length greater than or equal to 1`);
+    throw new KmsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+    );
   }
   if (bytes.length > maxBytes) {
-    throw new KmsError('ValidationException', `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: Member must have length less than or equal to ${maxBytes}`);
+    throw new KmsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: Member must have length less than or equal to ${maxBytes}`,
+    );
   }
   return bytes;
 }
@@ -48,29 +59,41 @@ export function encodeBlob(bytes: Buffer): string {
 /** Cryptographic operations need an enabled key: AWS names a disabled key and a key pending deletion differently. */
 export function assertUsable(key: KmsKey): void {
   if (key.state === 'Disabled') throw new KmsError('DisabledException', `${key.arn} is disabled.`);
-  if (key.state === 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+  if (key.state === 'PendingDeletion')
+    throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
 }
 
 /** Management operations other than DescribeKey and the listings refuse a key pending deletion. */
 export function assertNotPendingDeletion(key: KmsKey): void {
-  if (key.state === 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+  if (key.state === 'PendingDeletion')
+    throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
 }
 
 export function assertSymmetricAlgorithm(algorithm: string | undefined): void {
   if (algorithm !== undefined && algorithm !== SYMMETRIC_DEFAULT) {
-    throw new KmsError('InvalidKeyUsageException', `The encryption algorithm ${algorithm} is not supported by a symmetric key; use SYMMETRIC_DEFAULT.`);
+    throw new KmsError(
+      'InvalidKeyUsageException',
+      `The encryption algorithm ${algorithm} is not supported by a symmetric key; use SYMMETRIC_DEFAULT.`,
+    );
   }
 }
 
 export function assertNoRecipient(recipient: object | undefined): void {
   if (recipient !== undefined) {
-    throw new KmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by the local KMS.');
+    throw new KmsError(
+      'UnsupportedOperationException',
+      'Recipient (Nitro Enclaves attestation) is not supported by the local KMS.',
+    );
   }
 }
 
 /** DryRun stops a call that would have succeeded, with the error AWS uses to say so. */
 export function stopIfDryRun(dryRun: boolean | undefined): void {
-  if (dryRun) throw new KmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
+  if (dryRun)
+    throw new KmsError(
+      'DryRunOperationException',
+      'The request would have succeeded, but the DryRun option is set.',
+    );
 }
 
 /** A stable 64-hex-digit id per key-material version, in the form AWS gives its key material ids. */

@@ -14,9 +14,13 @@ export const createAlias = defineStateChange(
   Type.Object({ AliasName: AliasNameField, TargetKeyId: KeyIdField }),
   async (request, { region, store, persist }) => {
     assertAliasName(request.AliasName);
-    if (isAliasReference(request.TargetKeyId)) throw new KmsError('ValidationException', 'Aliases must refer to keys. Not aliases');
+    if (isAliasReference(request.TargetKeyId))
+      throw new KmsError('ValidationException', 'Aliases must refer to keys. Not aliases');
     if (store.liveAlias(region, request.AliasName)) {
-      throw new KmsError('AlreadyExistsException', `An alias with the name ${aliasArn(region, store.accountId, request.AliasName)} already exists`);
+      throw new KmsError(
+        'AlreadyExistsException',
+        `An alias with the name ${aliasArn(region, store.accountId, request.AliasName)} already exists`,
+      );
     }
     const key = resolveKey(store, region, request.TargetKeyId, 'key');
     assertNotPendingDeletion(key);

@@ -10,7 +10,9 @@ export const createKey = defineStateChange(
   Type.Object({
     Policy: Type.Optional(Type.String({ minLength: 1, maxLength: 131072 })),
     Description: Type.Optional(Type.String({ maxLength: 8192 })),
-    KeyUsage: Type.Optional(Type.Enum(['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'])),
+    KeyUsage: Type.Optional(
+      Type.Enum(['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT']),
+    ),
     CustomerMasterKeySpec: Type.Optional(Type.String()),
     KeySpec: Type.Optional(Type.String()),
     Origin: Type.Optional(Type.Enum(['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'])),
@@ -40,11 +42,17 @@ function assertSupportedKeyKind(request: {
   XksKeyId?: string;
 }): void {
   const unsupported = (what: string) =>
-    new KmsError('UnsupportedOperationException', `${what} is not supported by the local KMS, which makes symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) only.`);
-  if (request.KeyUsage !== undefined && request.KeyUsage !== 'ENCRYPT_DECRYPT') throw unsupported(`KeyUsage ${request.KeyUsage}`);
+    new KmsError(
+      'UnsupportedOperationException',
+      `${what} is not supported by the local KMS, which makes symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) only.`,
+    );
+  if (request.KeyUsage !== undefined && request.KeyUsage !== 'ENCRYPT_DECRYPT')
+    throw unsupported(`KeyUsage ${request.KeyUsage}`);
   const spec = request.KeySpec ?? request.CustomerMasterKeySpec;
   if (spec !== undefined && spec !== 'SYMMETRIC_DEFAULT') throw unsupported(`KeySpec ${spec}`);
-  if (request.Origin !== undefined && request.Origin !== 'AWS_KMS') throw unsupported(`Origin ${request.Origin}`);
-  if (request.CustomKeyStoreId !== undefined || request.XksKeyId !== undefined) throw unsupported('A custom key store');
+  if (request.Origin !== undefined && request.Origin !== 'AWS_KMS')
+    throw unsupported(`Origin ${request.Origin}`);
+  if (request.CustomKeyStoreId !== undefined || request.XksKeyId !== undefined)
+    throw unsupported('A custom key store');
   if (request.MultiRegion) throw unsupported('A multi-Region key');
 }

@@ -34,17 +34,24 @@ export function decryptBlob(
   const header = readBlobHeader(blob);
   if (!header) throw invalidCiphertext('The ciphertext is not one this KMS produced, or it was damaged.');
   if (named && named.keyId !== header.keyId) {
-    throw new KmsError('IncorrectKeyException', `The key ID in the request does not identify the KMS key that encrypted the ciphertext.`);
+    throw new KmsError(
+      'IncorrectKeyException',
+      `The key ID in the request does not identify the KMS key that encrypted the ciphertext.`,
+    );
   }
   const key = named ?? store.liveKey(region, header.keyId);
   if (!key) {
-    throw invalidCiphertext(`The ciphertext was made under a key that does not exist in ${region} (a ciphertext decrypts only in the region of its key).`);
+    throw invalidCiphertext(
+      `The ciphertext was made under a key that does not exist in ${region} (a ciphertext decrypts only in the region of its key).`,
+    );
   }
   assertUsable(key);
   const material = key.materials[header.materialVersion];
   const plaintext = material && openBlob(blob, material, context ?? {});
   if (!plaintext) {
-    throw invalidCiphertext('The ciphertext was altered, or the encryption context differs from the one it was encrypted with.');
+    throw invalidCiphertext(
+      'The ciphertext was altered, or the encryption context differs from the one it was encrypted with.',
+    );
   }
   return { key, plaintext, materialVersion: header.materialVersion };
 }

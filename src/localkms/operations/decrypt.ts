@@ -36,7 +36,12 @@ export const decrypt = defineOperation(
     const blob = decodeBlob('CiphertextBlob', request.CiphertextBlob, CIPHERTEXT_MAX_BYTES);
     assertSymmetricAlgorithm(request.EncryptionAlgorithm);
     assertNoRecipient(request.Recipient);
-    const { key, plaintext, materialVersion } = decryptBlob(blob, request.EncryptionContext, request.KeyId, context);
+    const { key, plaintext, materialVersion } = decryptBlob(
+      blob,
+      request.EncryptionContext,
+      request.KeyId,
+      context,
+    );
     stopIfDryRun(request.DryRun);
     return {
       KeyId: key.arn,

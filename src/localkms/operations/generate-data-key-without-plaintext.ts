@@ -8,6 +8,10 @@ export const generateDataKeyWithoutPlaintext = defineOperation(
   Type.Object(dataKeyRequestMembers),
   (request, context) => {
     const dataKey = newDataKey(request, context);
-    return { CiphertextBlob: encodeBlob(dataKey.ciphertext), KeyId: dataKey.keyArn, KeyMaterialId: dataKey.keyMaterialId };
+    return {
+      CiphertextBlob: encodeBlob(dataKey.ciphertext),
+      KeyId: dataKey.keyArn,
+      KeyMaterialId: dataKey.keyMaterialId,
+    };
   },
 );

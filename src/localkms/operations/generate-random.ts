@@ -15,10 +15,16 @@ export const generateRandom = defineOperation(
   (request) => {
     assertNoRecipient(request.Recipient);
     if (request.CustomKeyStoreId !== undefined) {
-      throw new KmsError('UnsupportedOperationException', 'Custom key stores are not supported by the local KMS.');
+      throw new KmsError(
+        'UnsupportedOperationException',
+        'Custom key stores are not supported by the local KMS.',
+      );
     }
     if (request.NumberOfBytes === undefined) {
-      throw new KmsError('ValidationException', "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null");
+      throw new KmsError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
+      );
     }
     return { Plaintext: encodeBlob(randomBytes(request.NumberOfBytes)) };
   },

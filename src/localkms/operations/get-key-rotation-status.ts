@@ -14,7 +14,8 @@ export const getKeyRotationStatus = defineOperation(
       KeyRotationEnabled: enabled,
       KeyId: key.arn,
       RotationPeriodInDays: enabled ? key.rotationPeriodInDays : undefined,
-      NextRotationDate: enabled && key.nextRotationDate !== undefined ? epochSeconds(key.nextRotationDate) : undefined,
+      NextRotationDate:
+        enabled && key.nextRotationDate !== undefined ? epochSeconds(key.nextRotationDate) : undefined,
     };
   },
 );

@@ -17,8 +17,11 @@ export const listAliases = defineOperation(
     Marker: Type.Optional(MarkerField),
   }),
   (request, { region, store }) => {
-    const keyId = request.KeyId === undefined ? undefined : resolveKey(store, region, request.KeyId, 'key').keyId;
-    const aliases = store.aliases(region).filter((alias) => keyId === undefined || alias.targetKeyId === keyId);
+    const keyId =
+      request.KeyId === undefined ? undefined : resolveKey(store, region, request.KeyId, 'key').keyId;
+    const aliases = store
+      .aliases(region)
+      .filter((alias) => keyId === undefined || alias.targetKeyId === keyId);
     const page = pageOf(aliases, request.Limit ?? 50, request.Marker, (alias) => alias.name);
     return {
       Aliases: page.items.map((alias) => ({

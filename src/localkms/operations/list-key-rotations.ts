@@ -16,7 +16,9 @@ export const listKeyRotations = defineOperation(
   (request, { region, store }) => {
     const key = resolveKey(store, region, request.KeyId, 'key');
     const rotations = key.rotations.map((rotation, index) => ({ ...rotation, version: index + 1 }));
-    const page = pageOf(rotations, request.Limit ?? 100, request.Marker, (rotation) => String(rotation.version).padStart(10, '0'));
+    const page = pageOf(rotations, request.Limit ?? 100, request.Marker, (rotation) =>
+      String(rotation.version).padStart(10, '0'),
+    );
     return {
       Rotations: page.items.map((rotation) => ({
         KeyId: key.keyId,

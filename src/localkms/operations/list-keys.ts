@@ -11,7 +11,9 @@ export const listKeys = defineOperation(
     Marker: Type.Optional(MarkerField),
   }),
   (request, { region, store }) => {
-    const page = pageOf(store.keys(region), request.Limit ?? 100, request.Marker, (key) => String(key.seq).padStart(12, '0'));
+    const page = pageOf(store.keys(region), request.Limit ?? 100, request.Marker, (key) =>
+      String(key.seq).padStart(12, '0'),
+    );
     return {
       Keys: page.items.map((key) => ({ KeyId: key.keyId, KeyArn: key.arn })),
       ...pageFields(page),

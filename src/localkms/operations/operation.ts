@@ -4,7 +4,7 @@ import { parseInput } from '../validation.js';
 
 /** A JSON value as it goes on the wire; `undefined` members are left out of the response. */
 export type WireValue = string | number | boolean | WireValue[] | { [key: string]: WireValue | undefined };
-export type WireObject = { [key: string]: WireValue | undefined };
+export type WireObject = Record<string, WireValue | undefined>;
 
 export interface OperationContext {
   /** The region the request is for; only its keys and aliases are visible. */
@@ -29,7 +29,10 @@ export interface Operation {
   run(body: unknown, context: OperationContext): Promise<WireObject>;
 }
 
-type Handler<S extends TSchema> = (request: Static<S>, context: OperationContext) => WireObject | Promise<WireObject>;
+type Handler<S extends TSchema> = (
+  request: Static<S>,
+  context: OperationContext,
+) => WireObject | Promise<WireObject>;
 
 /** An operation of the KMS API: its request schema and its handler, which receives the validated request. */
 export function defineOperation<S extends TSchema>(name: string, input: S, handle: Handler<S>): Operation {
@@ -41,7 +44,12 @@ export function defineStateChange<S extends TSchema>(name: string, input: S, han
   return operation(name, input, handle, true);
 }
 
-function operation<S extends TSchema>(name: string, input: S, handle: Handler<S>, changesState: boolean): Operation {
+function operation<S extends TSchema>(
+  name: string,
+  input: S,
+  handle: Handler<S>,
+  changesState: boolean,
+): Operation {
   return {
     name,
     changesState,

@@ -10,7 +10,12 @@ export interface Page<T> {
  * position of the next item, so an item added or removed between two calls
  * never makes a page skip or repeat the others.
  */
-export function pageOf<T>(items: readonly T[], limit: number, marker: string | undefined, position: (item: T) => string): Page<T> {
+export function pageOf<T>(
+  items: readonly T[],
+  limit: number,
+  marker: string | undefined,
+  position: (item: T) => string,
+): Page<T> {
   const start = marker === undefined ? 0 : firstIndexAtOrAfter(items, decodeMarker(marker), position);
   const pageItems = items.slice(start, start + limit);
   const next = items[start + limit];
@@ -19,7 +24,9 @@ export function pageOf<T>(items: readonly T[], limit: number, marker: string | u
 
 /** The members every AWS list response carries. */
 export function pageFields(page: Page<unknown>): { NextMarker?: string; Truncated: boolean } {
-  return page.nextMarker === undefined ? { Truncated: false } : { NextMarker: page.nextMarker, Truncated: true };
+  return page.nextMarker === undefined
+    ? { Truncated: false }
+    : { NextMarker: page.nextMarker, Truncated: true };
 }
 
 function firstIndexAtOrAfter<T>(items: readonly T[], target: string, position: (item: T) => string): number {
@@ -34,7 +41,10 @@ function encodeMarker(position: string): string {
 function decodeMarker(marker: string): string {
   const position = Buffer.from(marker, 'base64url').toString('utf8');
   if (position === '' || encodeMarker(position) !== marker) {
-    throw new KmsError('InvalidMarkerException', 'The marker is not one that a previous call of this operation returned.');
+    throw new KmsError(
+      'InvalidMarkerException',
+      'The marker is not one that a previous call of this operation returned.',
+    );
   }
   return position;
 }

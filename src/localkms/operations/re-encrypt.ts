@@ -40,7 +40,9 @@ export const reEncrypt = defineOperation(
     assertUsable(destination);
     stopIfDryRun(request.DryRun);
     return {
-      CiphertextBlob: encodeBlob(encryptUnder(destination, source.plaintext, request.DestinationEncryptionContext)),
+      CiphertextBlob: encodeBlob(
+        encryptUnder(destination, source.plaintext, request.DestinationEncryptionContext),
+      ),
       SourceKeyId: source.key.arn,
       KeyId: destination.arn,
       SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',

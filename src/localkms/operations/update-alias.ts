@@ -12,7 +12,8 @@ export const updateAlias = defineStateChange(
   Type.Object({ AliasName: AliasNameField, TargetKeyId: KeyIdField }),
   async (request, { region, store, persist }) => {
     assertAliasName(request.AliasName);
-    if (isAliasReference(request.TargetKeyId)) throw new KmsError('ValidationException', 'Aliases must refer to keys. Not aliases');
+    if (isAliasReference(request.TargetKeyId))
+      throw new KmsError('ValidationException', 'Aliases must refer to keys. Not aliases');
     requireAlias(store, region, request.AliasName);
     const key = resolveKey(store, region, request.TargetKeyId, 'key');
     assertNotPendingDeletion(key);
