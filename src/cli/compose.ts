@@ -1,12 +1,15 @@
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Config } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
 import { KeyCache } from '../keys/cache.js';
-import { KeyService, type Clock } from '../keys/service.js';
+import { Repairer } from '../keys/repair.js';
+import { KeyService } from '../keys/service.js';
 import { startSweeper } from '../keys/sweeper.js';
-import { regionalKmsFromConfig, type RegionalKms } from '../kms/pool.js';
+import { regionalKmsFromConfig } from '../kms/from-config.js';
+import type { RegionalKms } from '../kms/regional-kms.js';
+import { systemClock, type Clock } from '../resilience/clock.js';
 import { DynamoStore } from '../store/dynamodb.js';
 import { ensureTable } from '../store/table.js';
 
@@ -17,61 +20,97 @@ export interface EmbeddedEndpoints {
   credentials?: AwsCredentialIdentity;
 }
 
-export interface Service {
-  app: FastifyInstance;
+/** The key service and the parts it stands on: what `serve`, `sweep` and `repair` share. */
+export interface KeyParts {
   keys: KeyService;
   store: DynamoStore;
   kms: RegionalKms;
+  repairer: Repairer;
   close(): Promise<void>;
 }
 
-/** Builds the whole service from its config: store, KMS regions, cache, key service, HTTP app. */
-export async function createService(
+export interface Service extends KeyParts {
+  app: FastifyInstance;
+}
+
+/** Builds the store, the KMS regions, the cache, the repairer and the key service from the config. */
+export async function createKeyParts(
   config: Config,
   logger: Logger,
   embedded: EmbeddedEndpoints = {},
-  clock?: Clock,
-): Promise<Service> {
-  const credentials = embedded.credentials;
-  const store = new DynamoStore({
-    config: embedded.dynamodb ? { ...config.dynamodb, endpoint: embedded.dynamodb } : config.dynamodb,
-    ...(embedded.dynamodb && credentials ? { credentials } : {}),
-  });
+  clock: Clock = systemClock,
+): Promise<KeyParts> {
+  const { credentials } = embedded;
+  const storeConfig = embedded.dynamodb ? { ...config.dynamodb, endpoint: embedded.dynamodb } : config.dynamodb;
+  const storeCredentials = embedded.dynamodb ? credentials : undefined;
   if (config.dynamodb.create_table || embedded.dynamodb) {
-    await ensureTable(store.homeClient, config.dynamodb.table_name, logger);
+    await ensureTable(storeConfig, { credentials: storeCredentials, logger });
   }
+  const store = new DynamoStore({ config: storeConfig, clock, credentials: storeCredentials, logger });
   const kms = regionalKmsFromConfig({
     config: config.kms,
+    clock,
     logger,
-    ...(embedded.kms ? { endpoint: embedded.kms } : {}),
-    ...(embedded.kms && credentials ? { credentials } : {}),
+    endpoint: embedded.kms,
+    credentials: embedded.kms ? credentials : undefined,
   });
-  const cache = new KeyCache({
-    ttlMs: config.cache.ttl_seconds * 1000,
-    maxEntries: config.cache.max_entries,
+  const cache = new KeyCache({ ttlMs: config.cache.ttl_seconds * 1000, maxEntries: config.cache.max_entries });
+  const repairer = new Repairer({
+    store,
+    kms,
+    clock,
+    concurrency: config.keys.repair_concurrency,
+    timeoutMs: config.server.request_timeout_ms,
+    logger,
   });
   const keys = new KeyService({
     store,
     kms,
     cache,
+    repairer,
     dataKeyBytes: config.kms.data_key_size_in_bytes,
     deletionWindowDays: config.keys.deletion_window_days,
+    requestTimeoutMs: config.server.request_timeout_ms,
+    clock,
     logger,
-    ...(clock ? { clock } : {}),
   });
-  const app = await buildApp({ keys, store, kms, logger, apiVersion: config.server.api_version });
-  const sweeper = startSweeper(keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {
-    app,
     keys,
     store,
     kms,
+    repairer,
+    async close() {
+      await repairer.settled();
+      cache.close();
+      kms.close();
+      store.close();
+    },
+  };
+}
+
+/** The whole service: the key parts behind the HTTP app, plus the periodic sweep. */
+export async function createService(
+  config: Config,
+  logger: Logger,
+  embedded: EmbeddedEndpoints = {},
+  clock: Clock = systemClock,
+): Promise<Service> {
+  const parts = await createKeyParts(config, logger, embedded, clock);
+  const app = await buildApp({
+    keys: parts.keys,
+    store: parts.store,
+    kms: parts.kms,
+    logger,
+    apiVersion: config.server.api_version,
+  });
+  const sweeper = startSweeper(parts.keys, config.keys.sweep_interval_minutes * 60_000, logger);
+  return {
+    ...parts,
+    app,
     async close() {
       sweeper?.stop();
       await app.close();
-      cache.clear();
-      kms.close();
-      store.close();
+      await parts.close();
     },
   };
 }

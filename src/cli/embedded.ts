@@ -1,19 +1,21 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import {
-  CreateAliasCommand,
-  CreateKeyCommand,
-  DescribeKeyCommand,
-  NotFoundException,
-} from '@aws-sdk/client-kms';
-import dynalite from 'dynalite';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Logger } from 'pino';
-import { EMBEDDED_CREDENTIALS } from '../config/aws.js';
 import type { Config } from '../config/schema.js';
-import { createKmsClient } from '../kms/region.js';
-import { startLocalKms } from '../localkms/index.js';
+import { createKmsClient } from '../kms/aws-backend.js';
 import type { EmbeddedEndpoints } from './compose.js';
+
+/**
+ * Credentials for the embedded local KMS and store, which accept any signature.
+ * Real endpoints use the SDK's default credential chain instead.
+ */
+export const EMBEDDED_CREDENTIALS: AwsCredentialIdentity = {
+  accessKeyId: 'rkms-embedded',
+  secretAccessKey: 'rkms-embedded',
+};
 
 export interface Embedded {
   endpoints: EmbeddedEndpoints;
@@ -24,7 +26,8 @@ export interface Embedded {
 
 /**
  * Starts what `[embedded]` asks for: the local KMS (keys under <data_dir>/kms) and a
- * dynalite store (under <data_dir>/dynamodb), both on ephemeral loopback ports.
+ * dynalite store (under <data_dir>/dynamodb), both on ephemeral loopback ports. Each is
+ * loaded only when asked for, so production never loads dynalite's native LevelDB binding.
  */
 export async function startEmbedded(config: Config, logger: Logger): Promise<Embedded> {
   const closers: (() => Promise<void>)[] = [];
@@ -37,6 +40,7 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
     if (config.embedded.dynamodb) {
       const dir = path.join(config.embedded.data_dir, 'dynamodb');
       await mkdir(dir, { recursive: true });
+      const { default: dynalite } = await import('dynalite');
       const server = dynalite({ path: dir, createTableMs: 0 });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -56,12 +60,8 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
     }
     if (config.embedded.kms) {
       const dir = path.join(config.embedded.data_dir, 'kms');
-      const kms = await startLocalKms({
-        regions: config.kms.regions,
-        dataDir: dir,
-        port: 0,
-        logger,
-      });
+      const { startLocalKms } = await import('../localkms/index.js');
+      const kms = await startLocalKms({ regions: config.kms.regions, dataDir: dir, port: 0, logger });
       closers.push(() => kms.close());
       endpoints.kms = kms.url;
       await ensureEmbeddedKeys(config, kms.url);
@@ -77,7 +77,7 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
 /** Creates each region's `alias/...` key in a local KMS when it does not exist yet. */
 export async function ensureEmbeddedKeys(config: Config, endpoint: string): Promise<void> {
   for (const region of config.kms.regions) {
-    const keyId = config.kms.key_ids[region] ?? `alias/rkms-${region}`;
+    const keyId = config.kms.key_ids[region] ?? '';
     const client = createKmsClient({ region, endpoint, credentials: EMBEDDED_CREDENTIALS, kms: config.kms });
     try {
       await client.send(new DescribeKeyCommand({ KeyId: keyId }));
@@ -87,14 +87,11 @@ export async function ensureEmbeddedKeys(config: Config, endpoint: string): Prom
         throw new Error(
           `kms.key_ids.${region}: key ${keyId} does not exist in the embedded local KMS; ` +
             'use an alias (alias/...) so RKMS can create the key on first start',
+          { cause: err },
         );
       }
-      const created = await client.send(
-        new CreateKeyCommand({ Description: `RKMS embedded key for ${region}` }),
-      );
-      await client.send(
-        new CreateAliasCommand({ AliasName: keyId, TargetKeyId: created.KeyMetadata?.KeyId }),
-      );
+      const created = await client.send(new CreateKeyCommand({ Description: `RKMS embedded key for ${region}` }));
+      await client.send(new CreateAliasCommand({ AliasName: keyId, TargetKeyId: created.KeyMetadata?.KeyId }));
     } finally {
       client.destroy();
     }

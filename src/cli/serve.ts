@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import type { Logger } from 'pino';
-import { ConfigError, configPathFrom, loadConfigFile } from '../config/load.js';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
 import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
+import { loadConfigOrExit } from './key-parts.js';
 
 export interface RunningServer {
   url: string;
@@ -70,8 +70,7 @@ export function serveCommand(): Command {
       '\nEnvironment: RKMS_CONFIG (config file), RKMS_PORT, RKMS_HOST, RKMS_LOG_LEVEL, RKMS_DATA_DIR override the file.',
     )
     .action(async (options: { config?: string }) => {
-      const configPath = configPathFrom(options.config, process.env);
-      const config = await loadConfigOrExit(configPath);
+      const config = await loadConfigOrExit('serve', options.config);
       const logger = createLogger(config.logger.level);
       let server: RunningServer;
       try {
@@ -84,16 +83,6 @@ export function serveCommand(): Command {
       process.stdout.write(banner(server.url, config, server.embedded));
       stopOnSignals(server, logger);
     });
-}
-
-export async function loadConfigOrExit(configPath: string): Promise<Config> {
-  try {
-    return await loadConfigFile(configPath, process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`rkms: invalid configuration: ${err.message}\n`);
-    process.exit(2);
-  }
 }
 
 function stopOnSignals(server: RunningServer, logger: Logger): void {

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { Value } from 'typebox/value';
+import { MAX_CACHE_TTL_SECONDS, defaultKeyId, defaultMinRegions } from './defaults.js';
 import { ConfigSchema, type Config } from './schema.js';
-import { parseToml } from './toml.js';
 
 /** The config cannot be used; the message names the field and what it expects. */
 export class ConfigError extends Error {
@@ -16,7 +17,11 @@ export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv)
   return path.resolve(flag ?? env.RKMS_CONFIG ?? DEFAULT_CONFIG_PATH);
 }
 
-export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+export async function loadConfigFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = () => undefined,
+): Promise<Config> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -34,7 +39,7 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
     throw new ConfigError(`${file}: not valid TOML: ${where.message.split('\n')[0]}`);
   }
   try {
-    return parseConfig(raw, { baseDir: path.dirname(file), env });
+    return parseConfig(raw, { baseDir: path.dirname(file), env, warn });
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`);
     throw err;
@@ -45,10 +50,12 @@ export interface ParseOptions {
   /** Relative paths in the config (the data directory) resolve against this directory. */
   baseDir: string;
   env?: NodeJS.ProcessEnv;
+  /** Told about settings that load but were changed (an original setting beyond today's limits). */
+  warn?: (message: string) => void;
 }
 
 /** Validates a parsed config document, applies defaults and environment overrides. */
-export function parseConfig(raw: unknown, { baseDir, env = {} }: ParseOptions): Config {
+export function parseConfig(raw: unknown, { baseDir, env = {}, warn }: ParseOptions): Config {
   const doc = withEnvironmentOverrides(structuredClone(toPlainObject(raw)), env);
   const explicitCacheTtl = hasPath(doc, ['cache', 'ttl_seconds']);
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, doc));
@@ -58,18 +65,25 @@ export function parseConfig(raw: unknown, { baseDir, env = {} }: ParseOptions): 
   checkCrossFieldRules(config);
 
   for (const region of config.kms.regions) {
-    config.kms.key_ids[region] ??= `alias/rkms-${region}`;
+    config.kms.key_ids[region] ??= defaultKeyId(region);
   }
+  config.kms.min_regions ??= defaultMinRegions(config.kms.regions.length);
   const legacyTtlMinutes = config.dynamodb.cache_expiration_in_minutes;
   if (!explicitCacheTtl && legacyTtlMinutes !== undefined) {
-    config.cache.ttl_seconds = Math.round(legacyTtlMinutes * 60);
+    const seconds = Math.round(legacyTtlMinutes * 60);
+    if (seconds > MAX_CACHE_TTL_SECONDS) {
+      warn?.(
+        `dynamodb.cache_expiration_in_minutes = ${legacyTtlMinutes}: keys stay cached ${MAX_CACHE_TTL_SECONDS / 60} minutes at most, so a deleted key can never outlive its deletion window in a cache`,
+      );
+    }
+    config.cache.ttl_seconds = Math.min(seconds, MAX_CACHE_TTL_SECONDS);
   }
   config.embedded.data_dir = path.resolve(baseDir, config.embedded.data_dir);
   return config;
 }
 
 function toPlainObject(raw: unknown): Record<string, unknown> {
-  // @iarna/toml returns objects with a null prototype; the schema tools expect plain ones.
+  // TOML dates and null-prototype tables become the plain JSON values the schema tools expect.
   return JSON.parse(JSON.stringify(raw ?? {})) as Record<string, unknown>;
 }
 
@@ -105,6 +119,12 @@ function checkCrossFieldRules(config: Config): void {
         );
       }
     }
+  }
+  const minRegions = config.kms.min_regions;
+  if (minRegions !== undefined && minRegions > config.kms.regions.length) {
+    throw new ConfigError(
+      `kms.min_regions: ${minRegions} is more than the ${config.kms.regions.length} configured regions (kms.regions)`,
+    );
   }
   if (config.embedded.kms && Object.keys(config.kms.endpoints).length > 0) {
     throw new ConfigError(

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { MAX_CACHE_TTL_SECONDS } from './defaults.js';
 
 /**
  * The config file. Section and key names keep the original Go RKMS's config.toml
@@ -23,6 +24,8 @@ const Server = Type.Object(
     // The original wrote the port as a string ("8080"); both forms load.
     port: Type.Integer({ minimum: 0, maximum: 65_535, default: 8080 }),
     api_version: Type.String({ pattern: '^[A-Za-z0-9._-]+$', default: 'v1' }),
+    // One bound on a request's store and KMS calls together, retries and hedges included.
+    request_timeout_ms: Millis(5_000, 100),
   },
   { additionalProperties: false, default: {} },
 );
@@ -57,6 +60,9 @@ const Kms = Type.Object(
     connect_timeout_ms: Millis(1_000),
     max_attempts: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
     hedge_after_ms: Millis(200, 0),
+    hedge_budget_percent: Type.Integer({ minimum: 0, maximum: 100, default: 20 }),
+    // Default (a majority of the regions) is filled in by the loader.
+    min_regions: Type.Optional(Type.Integer({ minimum: 1 })),
     circuit: Circuit,
   },
   { additionalProperties: false },
@@ -73,6 +79,7 @@ const DynamoDb = Type.Object(
     timeout_ms: Millis(2_000),
     connect_timeout_ms: Millis(1_000),
     max_attempts: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+    circuit: Circuit,
     // The original's cache settings lived here; they still load.
     cache_expiration_in_minutes: Type.Optional(Type.Number({ minimum: 0 })),
     cache_cleanup_internal_in_minutes: Type.Optional(Type.Number({ minimum: 0 })),
@@ -82,15 +89,17 @@ const DynamoDb = Type.Object(
 
 const Keys = Type.Object(
   {
-    deletion_window_days: Type.Integer({ minimum: 0, maximum: 365, default: 7 }),
+    // At least a day: an accidental DELETE stays recoverable, and no cache outlives the window.
+    deletion_window_days: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
     sweep_interval_minutes: Type.Integer({ minimum: 0, default: 0 }),
+    repair_concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   },
   { additionalProperties: false, default: {} },
 );
 
 const Cache = Type.Object(
   {
-    ttl_seconds: Type.Integer({ minimum: 0, default: 300 }),
+    ttl_seconds: Type.Integer({ minimum: 0, maximum: MAX_CACHE_TTL_SECONDS, default: 300 }),
     max_entries: Type.Integer({ minimum: 1, default: 10_000 }),
   },
   { additionalProperties: false, default: {} },

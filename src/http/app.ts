@@ -2,9 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyService } from '../keys/service.js';
-import type { RegionalKms } from '../kms/pool.js';
+import type { Kms } from '../kms/kms.js';
 import type { Store } from '../store/store.js';
 import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.js';
+import { createKeyRoute } from './routes/create-key.js';
 import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
 import { healthRoutes } from './routes/health.js';
@@ -13,7 +14,7 @@ import { restoreKeyRoute } from './routes/restore-key.js';
 export interface AppDependencies {
   keys: KeyService;
   store: Store;
-  kms: RegionalKms;
+  kms: Kms;
   logger: Logger;
   /** The original RKMS served `/api/<api_version>/key`; the same routes answer there too. */
   apiVersion: string;
@@ -43,6 +44,7 @@ export async function buildApp({
     await app.register(
       async (scope) => {
         await scope.register(getKeyRoute, { keys });
+        await scope.register(createKeyRoute, { keys });
         await scope.register(deleteKeyRoute, { keys });
         await scope.register(restoreKeyRoute, { keys });
       },

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   KeyContentionError,
+  KeyDeletedError,
+  KeyExistsError,
   KeyIntegrityError,
   KeyNotFoundError,
   KeyPendingDeletionError,
@@ -19,20 +21,24 @@ interface Mapping {
   type: string;
   /** Seconds, for 503s: when a retry may succeed. */
   retryAfter?: number;
+  /** How loud the failure is in the log: an integrity failure needs an operator. */
+  logLevel: 'info' | 'warn' | 'error';
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Typed errors → status. Handlers throw; only this file builds error bodies. */
 const MAPPINGS: readonly [ErrorClass, Mapping][] = [
-  [BadRequestError, { status: 400, type: 'BadRequest' }],
-  [KeyNotFoundError, { status: 404, type: 'KeyNotFound' }],
-  [KeyPendingDeletionError, { status: 409, type: 'KeyPendingDeletion' }],
-  [KeyIntegrityError, { status: 409, type: 'KeyIntegrityError' }],
-  [MalformedItemError, { status: 409, type: 'KeyIntegrityError' }],
-  [KmsUnavailableError, { status: 503, type: 'KmsUnavailable', retryAfter: 2 }],
-  [StoreUnavailableError, { status: 503, type: 'StoreUnavailable', retryAfter: 2 }],
-  [KeyContentionError, { status: 503, type: 'KeyContention', retryAfter: 1 }],
+  [BadRequestError, { status: 400, type: 'BadRequest', logLevel: 'info' }],
+  [KeyNotFoundError, { status: 404, type: 'KeyNotFound', logLevel: 'info' }],
+  [KeyPendingDeletionError, { status: 409, type: 'KeyPendingDeletion', logLevel: 'info' }],
+  [KeyExistsError, { status: 409, type: 'KeyExists', logLevel: 'info' }],
+  [KeyIntegrityError, { status: 409, type: 'KeyIntegrityError', logLevel: 'error' }],
+  [MalformedItemError, { status: 409, type: 'KeyIntegrityError', logLevel: 'error' }],
+  [KeyDeletedError, { status: 410, type: 'KeyDeleted', logLevel: 'info' }],
+  [KmsUnavailableError, { status: 503, type: 'KmsUnavailable', retryAfter: 2, logLevel: 'warn' }],
+  [StoreUnavailableError, { status: 503, type: 'StoreUnavailable', retryAfter: 2, logLevel: 'warn' }],
+  [KeyContentionError, { status: 503, type: 'KeyContention', retryAfter: 1, logLevel: 'warn' }],
 ];
 
 /** Fastify's own client errors, by code. */
@@ -75,7 +81,7 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
     .send(
       body(
         'NotFound',
-        `no route ${request.method} ${request.url.split('?')[0]}: use GET /key?id=<id>, DELETE /key?id=<id> or POST /key/restore?id=<id>`,
+        `no route ${request.method} ${request.url.split('?')[0]}: use GET /key?id=<id>, POST /key?id=<id>, DELETE /key?id=<id> or POST /key/restore?id=<id>`,
       ),
     );
 }
@@ -94,6 +100,15 @@ export async function refuseUndecodableQuery(request: FastifyRequest): Promise<v
       'the query string is not valid percent-encoded UTF-8: escape ids with encodeURIComponent',
     );
   }
+}
+
+/** What the log gets beyond the message: each region's or the store's raw error. */
+function logDetails(error: Error): Record<string, unknown> {
+  if (error instanceof KmsUnavailableError) {
+    return { regions: error.failures.map((f) => ({ region: f.region, kind: f.kind, reason: f.reason, detail: f.detail })) };
+  }
+  if (error instanceof StoreUnavailableError && error.detail) return { detail: error.detail };
+  return {};
 }
 
 function body(type: string, message: string) {

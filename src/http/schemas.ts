@@ -24,7 +24,7 @@ export const KeyBody = Type.Object({
 
 export const KeyStatusBody = Type.Object({
   id: Type.String(),
-  state: Type.Union([Type.Literal('Enabled'), Type.Literal('PendingDeletion'), Type.Literal('Deleted')]),
+  state: Type.Union([Type.Literal('Enabled'), Type.Literal('PendingDeletion')]),
   deletion_date: Type.Optional(Type.String({ description: 'ISO-8601' })),
 });
 
@@ -32,6 +32,7 @@ export const errorResponses = {
   400: ErrorBody,
   404: ErrorBody,
   409: ErrorBody,
+  410: ErrorBody,
   500: ErrorBody,
   503: ErrorBody,
 };

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { wipe } from '../kms/key-material.js';
 
 export interface KeyCacheOptions {
   /** 0 turns the cache off. */
@@ -6,24 +7,26 @@ export interface KeyCacheOptions {
   maxEntries: number;
 }
 
-/** Plaintext data keys in memory: bounded, expiring, wiped when evicted. */
+/** Expired keys are wiped at least this often, whether or not anyone asks for them again. */
+const MAX_PURGE_INTERVAL_MS = 60_000;
+
+/**
+ * Plaintext data keys in memory: bounded, expiring, wiped when evicted or expired. The
+ * cache holds its own copies and hands out copies, so wiping one never touches another.
+ */
 export class KeyCache {
-  readonly ttlMs: number;
   private readonly entries: LRUCache<string, Uint8Array> | undefined;
+  private readonly purgeTimer: NodeJS.Timeout | undefined;
 
   constructor({ ttlMs, maxEntries }: KeyCacheOptions) {
-    this.ttlMs = ttlMs;
-    this.entries =
-      ttlMs > 0
-        ? new LRUCache<string, Uint8Array>({
-            max: maxEntries,
-            ttl: ttlMs,
-            dispose: (key) => key.fill(0),
-          })
-        : undefined;
+    if (ttlMs <= 0) return;
+    const entries = new LRUCache<string, Uint8Array>({ max: maxEntries, ttl: ttlMs, dispose: wipe });
+    this.entries = entries;
+    // A timer per entry (lru-cache's ttlAutopurge) would cost one timer per key; one sweep does.
+    this.purgeTimer = setInterval(() => entries.purgeStale(), Math.max(1000, Math.min(ttlMs, MAX_PURGE_INTERVAL_MS)));
+    this.purgeTimer.unref();
   }
 
-  /** A copy, so that an eviction wiping the cached bytes never touches what a caller holds. */
   get(id: string): Uint8Array | undefined {
     const key = this.entries?.get(id);
     return key ? Uint8Array.from(key) : undefined;
@@ -37,11 +40,9 @@ export class KeyCache {
     this.entries?.delete(id);
   }
 
-  clear(): void {
+  /** Wipes every key and stops the purge timer. */
+  close(): void {
+    clearInterval(this.purgeTimer);
     this.entries?.clear();
-  }
-
-  get size(): number {
-    return this.entries?.size ?? 0;
   }
 }

@@ -2,11 +2,8 @@
 
 export class KeyNotFoundError extends Error {
   override name = 'KeyNotFoundError';
-  constructor(
-    readonly id: string,
-    detail = 'no key exists for this id',
-  ) {
-    super(`${detail}: ${JSON.stringify(id)}`);
+  constructor(readonly id: string) {
+    super(`no key exists for id ${JSON.stringify(id)}`);
   }
 }
 
@@ -25,8 +22,31 @@ export class KeyPendingDeletionError extends Error {
   }
 }
 
+/** The id's key was destroyed. A new one is made only on an explicit POST /key. */
+export class KeyDeletedError extends Error {
+  override name = 'KeyDeletedError';
+  constructor(
+    readonly id: string,
+    readonly deletionDate: string | undefined,
+  ) {
+    super(
+      `the key for id ${JSON.stringify(id)} was deleted` +
+        (deletionDate ? ` on ${deletionDate}` : '') +
+        '; data encrypted under it cannot be decrypted. POST /key?id=... creates a new key for the id',
+    );
+  }
+}
+
+/** POST /key for an id that has a key (enabled or pending deletion). */
+export class KeyExistsError extends Error {
+  override name = 'KeyExistsError';
+  constructor(readonly id: string) {
+    super(`the id ${JSON.stringify(id)} already has a key; GET /key?id=... returns it`);
+  }
+}
+
 /**
- * The stored item cannot be turned into this id's key: its ciphertexts were copied
+ * No copy of the stored key can be turned into this id's key: the ciphertexts were copied
  * from another id or altered, or the item is malformed. Needs an operator.
  */
 export class KeyIntegrityError extends Error {

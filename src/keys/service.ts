@@ -1,250 +1,288 @@
 import type { Logger } from 'pino';
-import { CiphertextRejectedError, KmsUnavailableError } from '../kms/errors.js';
-import { wipe, type RegionalKms } from '../kms/pool.js';
-import { MalformedItemError, VersionConflictError, type KeyRecord, type Store } from '../store/store.js';
+import { CiphertextRejectedError } from '../kms/errors.js';
+import { wipe } from '../kms/key-material.js';
+import type { Kms } from '../kms/kms.js';
+import type { Clock } from '../resilience/clock.js';
+import { deadlineAfter } from '../resilience/deadline.js';
+import { LogLimiter } from '../resilience/log-limiter.js';
+import {
+  CHANGED,
+  MalformedItemError,
+  type KeyRecord,
+  type Store,
+  type StoredKey,
+  type Tombstone,
+} from '../store/store.js';
 import type { KeyCache } from './cache.js';
 import {
-  KeyContentionError,
+  KeyDeletedError,
+  KeyExistsError,
   KeyIntegrityError,
   KeyNotFoundError,
   KeyPendingDeletionError,
 } from './errors.js';
 import { encryptionContextFor } from './id.js';
+import type { Repairer } from './repair.js';
+import { AGAIN, inRounds } from './rounds.js';
 import { SingleFlight } from './single-flight.js';
-
-export type Clock = () => number;
 
 export interface KeyServiceOptions {
   store: Store;
-  kms: RegionalKms;
+  kms: Kms;
   cache: KeyCache;
+  repairer: Repairer;
   dataKeyBytes: number;
   deletionWindowDays: number;
-  clock?: Clock;
-  logger?: Logger;
+  /** One deadline for each request's store and KMS calls together. */
+  requestTimeoutMs: number;
+  clock: Clock;
+  logger?: Logger | undefined;
+  /** Told about each key created, for the metrics. */
+  onCreated?: () => void;
 }
 
 export interface KeyStatus {
   id: string;
-  state: 'Enabled' | 'PendingDeletion' | 'Deleted';
+  state: StoredKey['state'];
   /** ISO-8601: when a pending key is destroyed, or was. */
   deletionDate?: string;
 }
 
 const DAY_MS = 86_400_000;
-/** Rounds of read → act when other writers keep changing the item. */
-const MAX_ROUNDS = 4;
+/** A damaged copy is logged at error level at most this often per id and region. */
+const DAMAGE_LOG_INTERVAL_MS = 60_000;
 
 /**
- * Get-or-create, delete and restore of data keys. Correctness across replicas rests
- * on the store's conditional writes; the cache and single-flight only save work.
+ * Get-or-create, create, delete and restore of data keys. Correctness across replicas
+ * rests on the store's conditional writes; the cache and single-flight only save work.
  */
 export class KeyService {
   private readonly store: Store;
-  private readonly kms: RegionalKms;
+  private readonly kms: Kms;
   private readonly cache: KeyCache;
+  private readonly repairer: Repairer;
   private readonly dataKeyBytes: number;
   private readonly deletionWindowMs: number;
+  private readonly requestTimeoutMs: number;
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
+  private readonly onCreated: KeyServiceOptions['onCreated'];
   private readonly loads = new SingleFlight<Uint8Array>();
-  /** Bumped by every deletion change, so a load that raced with one does not cache its key. */
-  private deletionEpoch = 0;
+  private readonly damageLog: LogLimiter;
 
   constructor(options: KeyServiceOptions) {
     this.store = options.store;
     this.kms = options.kms;
     this.cache = options.cache;
+    this.repairer = options.repairer;
     this.dataKeyBytes = options.dataKeyBytes;
     this.deletionWindowMs = options.deletionWindowDays * DAY_MS;
-    this.clock = options.clock ?? Date.now;
+    this.requestTimeoutMs = options.requestTimeoutMs;
+    this.clock = options.clock;
     this.logger = options.logger;
+    this.onCreated = options.onCreated;
+    this.damageLog = new LogLimiter(DAMAGE_LOG_INTERVAL_MS, options.clock);
   }
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
   async getKey(id: string): Promise<Uint8Array> {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const shared = await this.loads.run(id, () => this.load(id));
+    const shared = await this.loads.run(id, async (current) => {
+      const key = await this.readOrCreate(id, deadlineAfter(this.requestTimeoutMs));
+      // A deletion that happened meanwhile invalidated this load: its key must not be cached.
+      if (current()) this.cache.set(id, key);
+      return key;
+    });
     return Uint8Array.from(shared);
   }
 
-  private async load(id: string): Promise<Uint8Array> {
-    const epoch = this.deletionEpoch;
-    const key = await this.readOrCreate(id);
-    if (epoch === this.deletionEpoch) this.cache.set(id, key);
-    return key;
-  }
-
-  private async readOrCreate(id: string): Promise<Uint8Array> {
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const record = await this.read(id);
-      if (record) {
-        if (record.state === 'PendingDeletion') {
-          if ((await this.purgeIfDue(record)) !== 'not-due') continue;
-          throw new KeyPendingDeletionError(id, record.deletionDate);
-        }
-        return this.decrypt(record);
-      }
-      const created = await this.create(id);
-      if (created) return created;
-      // Another writer won the race: the next round reads and returns its key.
-    }
-    throw new KeyContentionError(id);
-  }
-
-  private async read(id: string): Promise<KeyRecord | undefined> {
-    try {
-      return await this.store.get(id);
-    } catch (err) {
-      if (err instanceof MalformedItemError) throw new KeyIntegrityError(id, err.problem, { cause: err });
-      throw err;
-    }
-  }
-
-  private async decrypt(record: KeyRecord): Promise<Uint8Array> {
-    // Items of the original RKMS carry no context; everything RKMS wrote is bound to its id.
-    const context = record.boundToId ? encryptionContextFor(record.id) : undefined;
-    try {
-      const { plaintext } = await this.kms.decrypt(record.ciphertexts, context);
-      return plaintext;
-    } catch (err) {
-      if (!(err instanceof CiphertextRejectedError)) throw err;
-      this.logger?.error(
-        {
-          id: record.id,
-          regions: err.failures.map((f) => f.region),
-          reasons: err.failures.map((f) => f.reason),
-        },
-        'stored key refused by every KMS region: the item was copied from another id or altered',
-      );
-      throw new KeyIntegrityError(
-        record.id,
-        'no KMS region accepts its ciphertext for this id (copied from another id, or altered)',
-        { cause: err },
-      );
-    }
-  }
-
-  /** A new key for the id, or undefined when another writer stored one first. */
-  private async create(id: string): Promise<Uint8Array | undefined> {
-    const { plaintext, ciphertexts, failures } = await this.kms.createDataKey(
-      encryptionContextFor(id),
-      this.dataKeyBytes,
-    );
-    if (failures.length > 0) {
-      wipe(plaintext);
-      throw new KmsUnavailableError('protect a new key in every region', failures);
-    }
-    const outcome = await this.store.create({
-      id,
-      ciphertexts,
-      createdAt: new Date(this.clock()).toISOString(),
-    });
-    if (outcome === 'exists') {
-      wipe(plaintext);
-      return undefined;
-    }
-    this.logger?.info({ id, regions: Object.keys(ciphertexts) }, 'created a data key');
-    return plaintext;
-  }
-
   /**
-   * Schedules the key's destruction after the deletion window. The window never ends
-   * before the cache TTL, so no replica can still hand out a key that is gone.
+   * Creates a key for an id that has none, or whose key was destroyed (the only way a
+   * destroyed id gets a new key). KeyExistsError otherwise.
    */
+  async createKey(id: string): Promise<Uint8Array> {
+    const signal = deadlineAfter(this.requestTimeoutMs);
+    return inRounds(id, async () => {
+      const record = await this.read(id, signal);
+      if (record?.state === 'PendingDeletion' && this.isDue(record)) return this.destroy(record, signal);
+      if (record && record.state !== 'Deleted') throw new KeyExistsError(id);
+      const created = await this.create(id, record, signal);
+      if (!created) throw new KeyExistsError(id);
+      return created;
+    });
+  }
+
+  /** Schedules the key's destruction after the deletion window. Idempotent while pending. */
   async scheduleDeletion(id: string): Promise<KeyStatus> {
-    return this.retryOnConflict(id, async () => {
-      const record = await this.read(id);
-      if (!record) throw new KeyNotFoundError(id);
+    const signal = deadlineAfter(this.requestTimeoutMs);
+    return inRounds(id, async () => {
+      const record = await this.existing(id, signal);
       if (record.state === 'PendingDeletion') {
-        const outcome = await this.purgeIfDue(record);
-        if (outcome === 'purged') throw new KeyNotFoundError(id, 'the key was already deleted');
-        if (outcome === 'changed') throw new VersionConflictError(id);
-        return statusOf(record);
+        return this.isDue(record) ? this.destroy(record, signal) : statusOf(record);
       }
-      const now = this.clock();
-      const deletionDate = new Date(now + Math.max(this.deletionWindowMs, this.cache.ttlMs)).toISOString();
+      const deletionDate = new Date(this.clock() + this.deletionWindowMs).toISOString();
+      const pending = await this.store.scheduleDeletion(record, deletionDate, signal);
+      if (pending === CHANGED) return AGAIN;
       this.invalidate(id);
-      const pending = await this.store.scheduleDeletion(id, record.version, deletionDate);
       this.logger?.info({ id, deletionDate }, 'key scheduled for deletion');
-      if (Date.parse(deletionDate) <= now) {
-        if (!(await this.store.purge(id, pending.version))) throw new VersionConflictError(id);
-        this.logger?.info({ id }, 'key deleted');
-        return { id, state: 'Deleted', deletionDate };
-      }
       return statusOf(pending);
     });
   }
 
   /** Cancels a pending deletion: the same key is served again. */
   async restore(id: string): Promise<KeyStatus> {
-    return this.retryOnConflict(id, async () => {
-      const record = await this.read(id);
-      if (!record) throw new KeyNotFoundError(id);
+    const signal = deadlineAfter(this.requestTimeoutMs);
+    return inRounds(id, async () => {
+      const record = await this.existing(id, signal);
       if (record.state === 'Enabled') return statusOf(record);
-      const outcome = await this.purgeIfDue(record);
-      if (outcome === 'purged') {
-        throw new KeyNotFoundError(
-          id,
-          `the key was deleted on ${record.deletionDate ?? 'its deletion date'}`,
-        );
-      }
-      if (outcome === 'changed') throw new VersionConflictError(id);
-      const restored = await this.store.cancelDeletion(id, record.version);
+      if (this.isDue(record)) return this.destroy(record, signal);
+      const restored = await this.store.cancelDeletion(record, signal);
+      if (restored === CHANGED) return AGAIN;
       this.invalidate(id);
       this.logger?.info({ id }, 'key deletion cancelled');
       return statusOf(restored);
     });
   }
 
-  /** Destroys every key whose deletion date has passed; returns the purged ids. */
+  /** Destroys every key whose deletion date has passed; returns their ids. */
   async sweep(): Promise<string[]> {
-    const purged: string[] = [];
-    for await (const record of this.store.pendingDeletion()) {
-      if ((await this.purgeIfDue(record)) === 'purged') purged.push(record.id);
+    const destroyed: string[] = [];
+    for await (const record of this.store.scan({ state: 'PendingDeletion' })) {
+      if (record instanceof MalformedItemError || record.state !== 'PendingDeletion') continue;
+      if (this.isDue(record) && (await this.destroy(record)) === AGAIN) destroyed.push(record.id);
     }
-    return purged;
+    return destroyed;
   }
 
-  /**
-   * Destroys a pending key whose deletion date has passed. `changed` means another
-   * writer touched the item first (restored or purged it): read it again.
-   */
-  private async purgeIfDue(record: KeyRecord): Promise<'not-due' | 'purged' | 'changed'> {
+  private readOrCreate(id: string, signal: AbortSignal): Promise<Uint8Array> {
+    return inRounds(id, async () => {
+      const record = await this.read(id, signal);
+      if (!record) return (await this.create(id, undefined, signal)) ?? AGAIN;
+      switch (record.state) {
+        case 'Deleted':
+          throw new KeyDeletedError(id, record.deletionDate);
+        case 'PendingDeletion':
+          if (this.isDue(record)) return this.destroy(record, signal);
+          throw new KeyPendingDeletionError(id, record.deletionDate);
+        case 'Enabled':
+          return this.open(record, signal);
+      }
+    });
+  }
+
+  private async read(id: string, signal: AbortSignal): Promise<KeyRecord | undefined> {
+    try {
+      return await this.store.get(id, signal);
+    } catch (err) {
+      if (!(err instanceof MalformedItemError)) throw err;
+      this.logger?.error({ id, problem: err.problem }, 'stored item is malformed: needs an operator');
+      throw new KeyIntegrityError(id, err.problem, { cause: err });
+    }
+  }
+
+  /** An id's key that is not destroyed, for delete and restore. */
+  private async existing(id: string, signal: AbortSignal): Promise<StoredKey> {
+    const record = await this.read(id, signal);
+    if (!record) throw new KeyNotFoundError(id);
+    if (record.state === 'Deleted') throw new KeyDeletedError(id, record.deletionDate);
+    return record;
+  }
+
+  /** Decrypts one good copy; damaged and missing copies are reported and repaired after the answer. */
+  private async open(record: StoredKey, signal: AbortSignal): Promise<Uint8Array> {
+    const { id } = record;
+    if (Object.keys(record.copies).length === 0) {
+      this.logger?.error({ id, malformed: record.malformed }, 'stored key has no well-formed copy: needs an operator');
+      throw new KeyIntegrityError(id, `no region holds a well-formed copy (malformed: ${record.malformed.join(', ')})`);
+    }
+    // Items of the original RKMS carry no context; everything RKMS wrote is bound to its id.
+    const context = record.boundToId ? encryptionContextFor(id) : undefined;
+    let opened;
+    try {
+      opened = await this.kms.open(record.copies, context, signal);
+    } catch (err) {
+      if (!(err instanceof CiphertextRejectedError)) throw err;
+      this.logger?.error(
+        { id, refused: err.failures.map((f) => ({ region: f.region, reason: f.reason })) },
+        'every KMS region refused its copy of the key: the item was copied from another id or altered',
+      );
+      throw new KeyIntegrityError(id, 'no KMS region accepts its copy for this id (copied from another id, or altered)', {
+        cause: err,
+      });
+    }
+    const damaged = [...record.malformed, ...opened.refused.map((failure) => failure.region)];
+    for (const region of damaged) this.reportDamaged(id, region, opened.refused.find((f) => f.region === region)?.reason);
+    this.repairer.offer(record, opened.plaintext, damaged);
+    return opened.plaintext;
+  }
+
+  /** A new key for the id, or undefined when another writer stored one first. */
+  private async create(id: string, tombstone: Tombstone | undefined, signal: AbortSignal) {
+    const { plaintext, copies, missing } = await this.kms.newDataKey(encryptionContextFor(id), this.dataKeyBytes, signal);
+    let outcome: 'created' | 'exists';
+    try {
+      outcome = await this.store.create(
+        { id, copies, createdAt: new Date(this.clock()).toISOString() },
+        { ...(tombstone ? { replacing: tombstone } : {}), signal },
+      );
+    } catch (err) {
+      wipe(plaintext);
+      throw err;
+    }
+    if (outcome === 'exists') {
+      wipe(plaintext);
+      return undefined;
+    }
+    this.onCreated?.();
+    this.logger?.info({ id, regions: Object.keys(copies), missing }, 'created a data key');
+    const record: StoredKey = {
+      id,
+      state: 'Enabled',
+      version: (tombstone?.version ?? 0) + 1,
+      copies,
+      malformed: [],
+      boundToId: true,
+    };
+    this.repairer.offer(record, plaintext);
+    return plaintext;
+  }
+
+  private isDue(record: StoredKey): boolean {
     // A missing or unreadable date is never due: destroying a key needs a date that passed.
-    const due = record.deletionDate !== undefined && Date.parse(record.deletionDate) <= this.clock();
-    if (!due) return 'not-due';
-    this.invalidate(record.id);
-    if (!(await this.store.purge(record.id, record.version))) return 'changed';
-    this.logger?.info({ id: record.id, deletionDate: record.deletionDate }, 'key deleted');
-    return 'purged';
+    return record.deletionDate !== undefined && Date.parse(record.deletionDate) <= this.clock();
   }
 
+  /** Destroys a pending key past its date (if nobody changed it meanwhile); the caller reads again. */
+  private async destroy(record: StoredKey, signal?: AbortSignal): Promise<typeof AGAIN> {
+    const tombstone = await this.store.destroy(record, signal);
+    if (tombstone !== CHANGED) {
+      this.invalidate(record.id);
+      this.logger?.info({ id: record.id, deletionDate: record.deletionDate }, 'key destroyed');
+    }
+    return AGAIN;
+  }
+
+  /** After a state change is written: no cache or running load may serve the old state. */
   private invalidate(id: string): void {
-    this.deletionEpoch++;
     this.loads.forget(id);
     this.cache.delete(id);
   }
 
-  private async retryOnConflict<T>(id: string, attempt: () => Promise<T>): Promise<T> {
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      try {
-        return await attempt();
-      } catch (err) {
-        if (!(err instanceof VersionConflictError)) throw err;
-      }
-    }
-    throw new KeyContentionError(id);
+  private reportDamaged(id: string, region: string, reason: string | undefined): void {
+    const suppressed = this.damageLog.take(`${region}\u0000${id}`);
+    if (suppressed === undefined) return;
+    this.logger?.error(
+      { id, region, reason: reason ?? 'not a base64 ciphertext', suppressed },
+      'damaged copy of a key: served from another region; repairing it',
+    );
   }
 }
 
-function statusOf(record: KeyRecord): KeyStatus {
-  return record.state === 'PendingDeletion'
-    ? {
-        id: record.id,
-        state: 'PendingDeletion',
-        ...(record.deletionDate ? { deletionDate: record.deletionDate } : {}),
-      }
-    : { id: record.id, state: 'Enabled' };
+function statusOf(record: StoredKey): KeyStatus {
+  return {
+    id: record.id,
+    state: record.state,
+    ...(record.state === 'PendingDeletion' && record.deletionDate ? { deletionDate: record.deletionDate } : {}),
+  };
 }

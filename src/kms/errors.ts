@@ -1,65 +1,51 @@
-import { describeAwsError } from '../config/aws.js';
+import type { FailureKind } from '../resilience/failures.js';
 
-/**
- * Why one region could not serve a call. `rejected` means the region is up but
- * refused this ciphertext (wrong key or encryption context, tampered blob): trying
- * again there cannot help, and it says nothing about the region's health.
- */
-export type FailureKind = 'unavailable' | 'rejected';
+/** `skipped`: the region was not called at all (its circuit is open). */
+export type RegionFailureKind = FailureKind | 'skipped';
 
+/** Why one region could not serve a call. `reason` is safe to show to callers; `detail` is for the log. */
 export class RegionCallError extends Error {
   override name = 'RegionCallError';
   constructor(
     readonly region: string,
-    readonly kind: FailureKind,
+    readonly kind: RegionFailureKind,
     readonly reason: string,
+    readonly detail?: string,
     options?: ErrorOptions,
   ) {
     super(`${region}: ${reason}`, options);
   }
 }
 
-/** KMS errors that mean "this ciphertext does not belong to this key and context". */
-const REJECTIONS = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
-
-export function failureKind(err: unknown): FailureKind {
-  return REJECTIONS.has((err as { name?: string } | null)?.name ?? '') ? 'rejected' : 'unavailable';
-}
-
-export function isAbort(err: unknown): boolean {
-  return (err as { name?: string } | null)?.name === 'AbortError';
-}
-
-export function describeKmsError(err: unknown): string {
-  const code = (err as { code?: string } | null)?.code;
-  if (code === 'EOPENBREAKER') return 'skipped: circuit open after repeated failures';
-  if ((err as { name?: string } | null)?.name === 'TimeoutError')
-    return `timed out (${(err as Error).message})`;
-  return describeAwsError(err);
-}
-
-/** No region could serve the call; names each region and why. */
+/** No region (or too few, for a new key) could serve the call; names each region and why. */
 export class KmsUnavailableError extends Error {
   override name = 'KmsUnavailableError';
   constructor(
     readonly operation: string,
-    readonly failures: RegionCallError[],
+    readonly failures: readonly RegionCallError[],
   ) {
     super(
       failures.length === 0
-        ? `no KMS region can ${operation}: none is configured for this key`
+        ? `no KMS region can ${operation}`
         : `no KMS region could ${operation}: ${failures.map((f) => f.message).join('; ')}`,
     );
   }
 }
 
 /**
- * Every region that holds a ciphertext for the id refused it: the stored item does
- * not belong to this id (copied from another item) or was altered.
+ * Every region that holds a copy of the key refused it: the stored item does not belong
+ * to this id (copied from another item) or was altered.
  */
 export class CiphertextRejectedError extends Error {
   override name = 'CiphertextRejectedError';
-  constructor(readonly failures: RegionCallError[]) {
-    super(`every region refused the stored ciphertext: ${failures.map((f) => f.message).join('; ')}`);
+  constructor(readonly failures: readonly RegionCallError[]) {
+    super(`every region refused its copy of the key: ${failures.map((f) => f.message).join('; ')}`);
   }
+}
+
+/** Turns whatever a candidate threw into a RegionCallError for that region. */
+export function asRegionFailure(err: unknown, region: string): RegionCallError {
+  return err instanceof RegionCallError
+    ? err
+    : new RegionCallError(region, 'transient', 'unexpected error', String(err), { cause: err });
 }

@@ -1,182 +1,268 @@
-import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { AwsCredentialIdentity } from '@smithy/types';
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
-import { awsRequestHandler } from '../config/aws.js';
 import type { KmsConfig } from '../config/schema.js';
-import { RegionCallError, describeKmsError, failureKind, isAbort } from './errors.js';
+import { CircuitBreaker, type CircuitState, type Permit, type TripReason } from '../resilience/circuit-breaker.js';
+import type { Clock } from '../resilience/clock.js';
+import { abortable, isDeadline } from '../resilience/deadline.js';
+import { classifyAwsError, logDetail, type FailureKind } from '../resilience/failures.js';
+import { LogLimiter } from '../resilience/log-limiter.js';
+import type { EncryptionContext, KmsBackend } from './backend.js';
+import { RegionCallError } from './errors.js';
 
-export type EncryptionContext = Record<string, string>;
-export type CircuitState = 'closed' | 'open' | 'half-open';
+export type KmsOperation = 'GenerateDataKey' | 'Encrypt' | 'Decrypt' | 'DescribeKey';
 
-type Send = () => Promise<unknown>;
+/** What an operator (and /readyz) needs to know about one region. */
+export interface RegionHealth {
+  region: string;
+  circuit: CircuitState;
+  /** Why the circuit is not closed. */
+  trippedBy?: TripReason;
+  /** The last call that got an answer or failed (cancelled calls are not counted). */
+  lastCall?: { at: string; operation: KmsOperation; outcome: 'ok' | FailureKind; reason?: string };
+  latencyMs?: number;
+}
 
 export interface RegionOptions {
   name: string;
   keyId: string;
-  client: KMSClient;
+  backend: KmsBackend;
   circuit: KmsConfig['circuit'];
-  logger?: Logger;
+  clock: Clock;
+  logger?: Logger | undefined;
+  /** Told about every call's outcome, for the metrics. */
+  onCall?: (call: { region: string; operation: KmsOperation; outcome: string; ms: number }) => void;
 }
 
+/** Misconfiguration is logged at error, but at most once a minute per region. */
+const MISCONFIGURED_LOG_INTERVAL_MS = 60_000;
+
 /**
- * One KMS region: its client, its key, and a circuit breaker so that a failing
- * region is skipped until a probe call succeeds again.
+ * One KMS region: its key, its backend, and its health. A circuit breaker fed by real
+ * outcomes skips a failing region until a probe succeeds; a misconfigured region (its key
+ * disabled, missing or forbidden) is skipped the same way but reported at error level;
+ * a refused ciphertext or a cancelled call says nothing about the region.
  */
 export class Region {
   readonly name: string;
   readonly keyId: string;
-  private readonly client: KMSClient;
-  private readonly breaker: CircuitBreaker<[Send]>;
-  private latencyMs: number | undefined;
-  private latencyMeasuredAt = 0;
+  private readonly backend: KmsBackend;
+  private readonly breaker: CircuitBreaker;
+  private readonly clock: Clock;
+  private readonly logger: Logger | undefined;
+  private readonly onCall: RegionOptions['onCall'];
+  private readonly misconfiguredLog: LogLimiter;
   /** A latency older than this is forgotten, so a region once slow is tried first again later. */
   private readonly latencyMemoryMs: number;
+  private latency: { ms: number; at: number } | undefined;
+  private lastCall: RegionHealth['lastCall'];
+  private keyArnLookup: Promise<string> | undefined;
 
-  constructor({ name, keyId, client, circuit, logger }: RegionOptions) {
+  constructor({ name, keyId, backend, circuit, clock, logger, onCall }: RegionOptions) {
     this.name = name;
-    this.latencyMemoryMs = circuit.window_ms;
     this.keyId = keyId;
-    this.client = client;
-    this.breaker = new CircuitBreaker((send: Send) => send(), {
-      name,
-      timeout: false, // each attempt has the SDK's own timeout
-      errorThresholdPercentage: circuit.failure_rate_percent,
-      volumeThreshold: circuit.minimum_calls,
-      rollingCountTimeout: circuit.window_ms,
-      resetTimeout: circuit.reset_after_ms,
-      // A refused ciphertext or a call we cancelled says nothing about the region's health.
-      errorFilter: (err: unknown) => failureKind(err) === 'rejected' || isAbort(err),
+    this.backend = backend;
+    this.clock = clock;
+    this.logger = logger;
+    this.onCall = onCall;
+    this.latencyMemoryMs = circuit.window_ms;
+    this.misconfiguredLog = new LogLimiter(MISCONFIGURED_LOG_INTERVAL_MS, clock);
+    this.breaker = new CircuitBreaker({
+      failureRatePercent: circuit.failure_rate_percent,
+      minimumCalls: circuit.minimum_calls,
+      windowMs: circuit.window_ms,
+      resetAfterMs: circuit.reset_after_ms,
+      clock,
+      onChange: ({ to, reason }) => {
+        if (to === 'closed') logger?.info({ region: name }, 'KMS region healthy again: circuit closed');
+        else if (reason === 'failing') {
+          logger?.warn(
+            { region: name, retryAfterMs: circuit.reset_after_ms },
+            'KMS region circuit opened after repeated failures: skipping the region until a probe succeeds',
+          );
+        }
+      },
     });
-    this.breaker.on('open', () =>
-      logger?.warn({ region: name }, 'KMS region circuit opened: skipping the region'),
-    );
-    this.breaker.on('halfOpen', () =>
-      logger?.info({ region: name }, 'KMS region circuit half-open: probing'),
-    );
-    this.breaker.on('close', () =>
-      logger?.info({ region: name }, 'KMS region circuit closed: region healthy'),
-    );
   }
 
   get circuit(): CircuitState {
-    if (this.breaker.opened) return 'open';
-    return this.breaker.halfOpen ? 'half-open' : 'closed';
+    return this.breaker.state;
   }
 
-  /** Moving average of recent successful calls' latency; undefined when none succeeded lately. */
+  /** Whether a call would be made now (closed, or half-open with its probe not taken yet). */
+  get callable(): boolean {
+    return this.breaker.permits;
+  }
+
+  /** Half-open with nobody probing: the next call is the probe. */
+  get probeDue(): boolean {
+    return this.breaker.probeDue;
+  }
+
+  /** Moving average of recent calls' latency; undefined when none was measured lately. */
   get averageLatencyMs(): number | undefined {
-    return performance.now() - this.latencyMeasuredAt <= this.latencyMemoryMs ? this.latencyMs : undefined;
+    if (!this.latency || this.clock() - this.latency.at > this.latencyMemoryMs) return undefined;
+    return this.latency.ms;
   }
 
-  async generateDataKey(
+  get health(): RegionHealth {
+    const latencyMs = this.averageLatencyMs;
+    return {
+      region: this.name,
+      circuit: this.circuit,
+      ...(this.breaker.reason && this.circuit !== 'closed' ? { trippedBy: this.breaker.reason } : {}),
+      ...(this.lastCall ? { lastCall: this.lastCall } : {}),
+      ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs) } : {}),
+    };
+  }
+
+  generateDataKey(
     context: EncryptionContext,
     numberOfBytes: number,
     signal?: AbortSignal,
   ): Promise<{ plaintext: Uint8Array; ciphertext: Uint8Array }> {
-    const reply = await this.call(signal, 'GenerateDataKey', (abortSignal) =>
-      this.client.send(
-        new GenerateDataKeyCommand({
-          KeyId: this.keyId,
-          NumberOfBytes: numberOfBytes,
-          EncryptionContext: context,
-        }),
-        { abortSignal },
-      ),
+    return this.call('GenerateDataKey', signal, (s) =>
+      this.backend.generateDataKey({ keyId: this.keyId, numberOfBytes, context }, s),
     );
-    const { Plaintext: plaintext, CiphertextBlob: ciphertext } = reply;
-    if (!plaintext || plaintext.length !== numberOfBytes || !ciphertext?.length) {
-      plaintext?.fill(0);
-      throw new RegionCallError(this.name, 'unavailable', `GenerateDataKey returned a malformed reply`);
-    }
-    return { plaintext, ciphertext };
   }
 
+  /** `context` undefined encrypts as the original RKMS did, for its items. */
   async encrypt(
     plaintext: Uint8Array,
-    context: EncryptionContext,
-    signal?: AbortSignal,
-  ): Promise<Uint8Array> {
-    const reply = await this.call(signal, 'Encrypt', (abortSignal) =>
-      this.client.send(
-        new EncryptCommand({ KeyId: this.keyId, Plaintext: plaintext, EncryptionContext: context }),
-        {
-          abortSignal,
-        },
-      ),
-    );
-    if (!reply.CiphertextBlob?.length) {
-      throw new RegionCallError(this.name, 'unavailable', 'Encrypt returned a malformed reply');
-    }
-    return reply.CiphertextBlob;
-  }
-
-  /** `context` undefined decrypts a ciphertext the original RKMS made without one. */
-  async decrypt(
-    ciphertext: Uint8Array,
     context: EncryptionContext | undefined,
     signal?: AbortSignal,
   ): Promise<Uint8Array> {
-    const reply = await this.call(signal, 'Decrypt', (abortSignal) =>
-      this.client.send(
-        new DecryptCommand({
-          KeyId: this.keyId,
-          CiphertextBlob: ciphertext,
-          ...(context ? { EncryptionContext: context } : {}),
-        }),
-        { abortSignal },
-      ),
+    const { ciphertext } = await this.call('Encrypt', signal, (s) =>
+      this.backend.encrypt({ keyId: this.keyId, plaintext, context }, s),
     );
-    if (!reply.Plaintext?.length) {
-      throw new RegionCallError(this.name, 'unavailable', 'Decrypt returned a malformed reply');
-    }
-    return reply.Plaintext;
+    return ciphertext;
+  }
+
+  /**
+   * Decrypts under the region's configured key; with `anyKey`, under whichever key made the
+   * ciphertext (to find copies made under an older key) — the reply says which one.
+   */
+  decrypt(
+    ciphertext: Uint8Array,
+    context: EncryptionContext | undefined,
+    signal?: AbortSignal,
+    { anyKey = false } = {},
+  ): Promise<{ plaintext: Uint8Array; keyArn: string | undefined }> {
+    return this.call('Decrypt', signal, (s) =>
+      this.backend.decrypt({ keyId: anyKey ? undefined : this.keyId, ciphertext, context }, s),
+    );
+  }
+
+  /** The ARN of the region's configured key (looked up once). */
+  keyArn(signal?: AbortSignal): Promise<string> {
+    this.keyArnLookup ??= this.call('DescribeKey', signal, (s) => this.backend.describeKey(this.keyId, s)).then(
+      ({ arn }) => arn,
+      (err: unknown) => {
+        this.keyArnLookup = undefined;
+        throw err;
+      },
+    );
+    return this.keyArnLookup;
+  }
+
+  /** The failure of a call this region's circuit does not let through. */
+  skipped(): RegionCallError {
+    const why = this.breaker.reason === 'misconfigured' ? 'its key is unusable' : 'repeated failures';
+    return new RegionCallError(this.name, 'skipped', `skipped: circuit ${this.circuit} after ${why}`);
   }
 
   close(): void {
-    this.breaker.shutdown();
-    this.client.destroy();
+    this.backend.close();
   }
 
   private async call<T>(
+    operation: KmsOperation,
     signal: AbortSignal | undefined,
-    operation: string,
-    send: (abortSignal: AbortSignal | undefined) => Promise<T>,
+    send: (signal: AbortSignal | undefined) => Promise<T>,
   ): Promise<T> {
+    const permit = this.breaker.acquire();
+    if (!permit) throw this.skipped();
+    // Durations are real time; the injected clock dates events and ages what was measured.
     const started = performance.now();
+    // A probe runs to its end even when the caller stops waiting: its outcome closes the circuit.
+    const work = send(permit === 'probe' ? undefined : signal).then(
+      (reply) => {
+        this.succeeded(permit, operation, performance.now() - started);
+        return reply;
+      },
+      (err: unknown) => {
+        throw this.failed(permit, operation, err, performance.now() - started, signal);
+      },
+    );
     try {
-      const reply = (await this.breaker.fire(() => send(signal))) as T;
-      this.recordLatency(performance.now() - started);
-      return reply;
+      return await abortable(work, signal);
     } catch (err) {
-      // Cancelled because another region answered first: it took at least this long.
-      if (isAbort(err)) this.recordLatency(performance.now() - started);
-      throw new RegionCallError(this.name, failureKind(err), `${operation}: ${describeKmsError(err)}`, {
-        cause: err,
-      });
+      if (err instanceof RegionCallError && err.kind !== 'cancelled') throw err;
+      // Stopped waiting because another region answered first: this one is at least this slow.
+      this.recordLatency(performance.now() - started, { atLeast: true });
+      if (err instanceof RegionCallError) throw err;
+      return this.cancelledWhileWaiting(operation, signal);
     }
   }
 
-  private recordLatency(ms: number): void {
-    const previous = this.averageLatencyMs;
-    this.latencyMs = previous === undefined ? ms : 0.8 * previous + 0.2 * ms;
-    this.latencyMeasuredAt = performance.now();
+  private succeeded(permit: Permit, operation: KmsOperation, ms: number): void {
+    this.breaker.success(permit);
+    this.recordLatency(ms);
+    this.lastCall = { at: new Date(this.clock()).toISOString(), operation, outcome: 'ok' };
+    this.onCall?.({ region: this.name, operation, outcome: 'ok', ms });
   }
-}
 
-export interface RegionClientOptions {
-  region: string;
-  endpoint?: string;
-  kms: Pick<KmsConfig, 'timeout_ms' | 'connect_timeout_ms' | 'max_attempts'>;
-  credentials?: AwsCredentialIdentity;
-}
+  private failed(
+    permit: Permit,
+    operation: KmsOperation,
+    err: unknown,
+    ms: number,
+    signal: AbortSignal | undefined,
+  ): RegionCallError {
+    const { kind, reason } = classifyAwsError(err);
+    this.onCall?.({ region: this.name, operation, outcome: kind, ms });
+    switch (kind) {
+      case 'cancelled':
+        this.breaker.release(permit);
+        return new RegionCallError(
+          this.name,
+          'cancelled',
+          isDeadline(signal) ? 'no answer before the request deadline' : `no answer within ${Math.round(ms)} ms`,
+        );
+      case 'rejected':
+        this.breaker.release(permit);
+        this.recordLatency(ms);
+        break;
+      case 'misconfigured':
+        this.breaker.trip('misconfigured', permit);
+        this.reportMisconfigured(operation, reason, err);
+        break;
+      default:
+        this.breaker.failure(permit);
+    }
+    this.lastCall = { at: new Date(this.clock()).toISOString(), operation, outcome: kind, reason };
+    return new RegionCallError(this.name, kind, `${operation}: ${reason}`, logDetail(err), { cause: err });
+  }
 
-export function createKmsClient({ region, endpoint, kms, credentials }: RegionClientOptions): KMSClient {
-  return new KMSClient({
-    region,
-    maxAttempts: kms.max_attempts,
-    requestHandler: awsRequestHandler(kms),
-    ...(endpoint ? { endpoint } : {}),
-    ...(credentials ? { credentials } : {}),
-  });
+  private cancelledWhileWaiting(operation: KmsOperation, signal: AbortSignal | undefined): never {
+    const reason = isDeadline(signal) ? 'no answer before the request deadline' : 'cancelled';
+    throw new RegionCallError(this.name, 'cancelled', `${operation}: ${reason}`);
+  }
+
+  private reportMisconfigured(operation: KmsOperation, reason: string, err: unknown): void {
+    const suppressed = this.misconfiguredLog.take(reason);
+    if (suppressed === undefined) return;
+    this.logger?.error(
+      { region: this.name, keyId: this.keyId, operation, reason, detail: logDetail(err), suppressed },
+      'KMS region cannot use its configured key: skipping the region; check the key and the permissions',
+    );
+  }
+
+  /**
+   * A moving average of answers; a call that lost to a hedge raises it to at least its
+   * own duration at once, so one hedge is enough to send reads elsewhere first.
+   */
+  private recordLatency(ms: number, { atLeast = false } = {}): void {
+    const previous = this.averageLatencyMs;
+    const average = previous === undefined ? ms : 0.8 * previous + 0.2 * ms;
+    this.latency = { ms: atLeast ? Math.max(previous ?? 0, ms) : average, at: this.clock() };
+  }
 }

@@ -1,6 +1,5 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -8,34 +7,27 @@ import {
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { awsRequestHandler, describeAwsError } from '../config/aws.js';
+import type { Logger } from 'pino';
 import type { DynamoDbConfig } from '../config/schema.js';
+import { awsRequestHandler } from '../resilience/aws-http.js';
+import { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { Clock } from '../resilience/clock.js';
+import { abortable, isDeadline } from '../resilience/deadline.js';
+import { classifyAwsError, logDetail } from '../resilience/failures.js';
+import { CONTEXT_MARKER, encodeCopies, names, recordFromItem } from './item.js';
 import {
+  CHANGED,
   MalformedItemError,
   StoreUnavailableError,
-  VersionConflictError,
+  type Changed,
   type KeyRecord,
   type KeyState,
-  type NewKeyRecord,
+  type NewKey,
   type Store,
+  type StoreHealth,
+  type StoredKey,
+  type Tombstone,
 } from './store.js';
-
-/** The `ctx` attribute's value: the encryption context key the ciphertexts are bound to. */
-export const CONTEXT_MARKER = 'rkms:id';
-
-/** Attribute names, as the original RKMS wrote them (`id`, `keys`) plus RKMS's own. */
-const NAMES = {
-  '#id': 'id',
-  '#keys': 'keys',
-  '#ctx': 'ctx',
-  '#created': 'created_at',
-  '#version': 'version',
-  '#state': 'state',
-  '#deletion': 'deletion_date',
-} as const;
-
-type Names = keyof typeof NAMES;
-const names = (...used: Names[]) => Object.fromEntries(used.map((n) => [n, NAMES[n]]));
 
 /** Matches an item still at `version`; items the original RKMS wrote have no version attribute. */
 function versionIs(version: number) {
@@ -46,20 +38,28 @@ function versionIs(version: number) {
 
 export interface DynamoStoreOptions {
   config: DynamoDbConfig;
+  clock: Clock;
   /** Only for the embedded store; real tables use the SDK's credential chain. */
-  credentials?: AwsCredentialIdentity;
+  credentials?: AwsCredentialIdentity | undefined;
+  logger?: Logger | undefined;
+  /** Told about every call's outcome, for the metrics. */
+  onCall?: (call: { operation: string; outcome: string; ms: number }) => void;
 }
+
+type Operation = 'read' | 'write' | 'scan';
 
 export class DynamoStore implements Store {
   /** The home region's client: conditional writes and authoritative reads go here. */
-  readonly homeClient: DynamoDBClient;
   private readonly writer: DynamoDBDocumentClient;
   /** A nearby replica for reads, when configured; the writer otherwise. */
   private readonly reader: DynamoDBDocumentClient;
   private readonly table: string;
-  private readonly description: string;
+  private readonly breaker: CircuitBreaker;
+  private readonly clock: Clock;
+  private readonly onCall: DynamoStoreOptions['onCall'];
+  private lastFailure: { at: string; reason: string } | undefined;
 
-  constructor({ config, credentials }: DynamoStoreOptions) {
+  constructor({ config, clock, credentials, logger, onCall }: DynamoStoreOptions) {
     const clientConfig = (region: string, endpoint: string | undefined): DynamoDBClientConfig => ({
       region,
       maxAttempts: config.max_attempts,
@@ -68,155 +68,181 @@ export class DynamoStore implements Store {
       ...(credentials ? { credentials } : {}),
     });
     this.table = config.table_name;
-    this.description = `DynamoDB table ${config.table_name} in ${config.region}`;
-    this.homeClient = new DynamoDBClient(clientConfig(config.region, config.endpoint));
-    this.writer = DynamoDBDocumentClient.from(this.homeClient);
+    this.clock = clock;
+    this.onCall = onCall;
+    this.writer = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(config.region, config.endpoint)));
     const separateReader = config.read_region !== undefined || config.read_endpoint !== undefined;
     this.reader = separateReader
       ? DynamoDBDocumentClient.from(
           new DynamoDBClient(clientConfig(config.read_region ?? config.region, config.read_endpoint)),
         )
       : this.writer;
+    this.breaker = new CircuitBreaker({
+      failureRatePercent: config.circuit.failure_rate_percent,
+      minimumCalls: config.circuit.minimum_calls,
+      windowMs: config.circuit.window_ms,
+      resetAfterMs: config.circuit.reset_after_ms,
+      clock,
+      onChange: ({ to }) => {
+        if (to === 'open') {
+          logger?.warn(
+            { table: this.table, retryAfterMs: config.circuit.reset_after_ms },
+            'key store circuit opened after repeated failures: answering 503 at once until a probe succeeds',
+          );
+        } else if (to === 'closed') logger?.info({ table: this.table }, 'key store healthy again: circuit closed');
+      },
+    });
   }
 
-  async get(id: string): Promise<KeyRecord | undefined> {
-    const found = await this.read(this.reader, id);
+  /** The store's circuit and its last failure, for readiness. */
+  get health(): StoreHealth {
+    return { circuit: this.breaker.state, ...(this.lastFailure ? { lastFailure: this.lastFailure } : {}) };
+  }
+
+  async get(id: string, signal?: AbortSignal): Promise<KeyRecord | undefined> {
+    const found = await this.read(this.reader, id, signal);
     // A replica may not have the item yet; only the home region can say it does not exist.
     if (found || this.reader === this.writer) return found;
-    return this.read(this.writer, id);
+    return this.read(this.writer, id, signal);
   }
 
-  private async read(client: DynamoDBDocumentClient, id: string): Promise<KeyRecord | undefined> {
-    const reply = await this.call('read', () =>
-      client.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true })),
+  private async read(
+    client: DynamoDBDocumentClient,
+    id: string,
+    signal: AbortSignal | undefined,
+  ): Promise<KeyRecord | undefined> {
+    const reply = await this.call('read', signal, (abortSignal) =>
+      client.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }), { abortSignal }),
     );
     return reply.Item ? recordFromItem(id, reply.Item) : undefined;
   }
 
-  async create(record: NewKeyRecord): Promise<'created' | 'exists'> {
+  async create(
+    key: NewKey,
+    { replacing, signal }: { replacing?: Tombstone; signal?: AbortSignal } = {},
+  ): Promise<'created' | 'exists'> {
+    // Versions keep growing across re-creation, so a writer holding the destroyed key's
+    // record can never mistake the new item for the one it read.
+    const version = (replacing?.version ?? 0) + 1;
     const item = {
-      id: record.id,
-      keys: Object.fromEntries(
-        Object.entries(record.ciphertexts).map(([region, blob]) => [
-          region,
-          Buffer.from(blob).toString('base64'),
-        ]),
-      ),
+      id: key.id,
+      keys: encodeCopies(key.copies),
       ctx: CONTEXT_MARKER,
-      created_at: record.createdAt,
-      version: 1,
+      created_at: key.createdAt,
+      version,
       state: 'Enabled' satisfies KeyState,
     };
-    try {
-      await this.call('write', () =>
-        this.writer.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(#id)',
-            ExpressionAttributeNames: names('#id'),
-          }),
-        ),
-      );
-      return 'created';
-    } catch (err) {
-      if (isConditionFailure(err)) return 'exists';
-      throw err;
-    }
+    const condition = replacing
+      ? {
+          ConditionExpression: '#state = :deleted AND #version = :tombstone',
+          ExpressionAttributeNames: names('#state', '#version'),
+          ExpressionAttributeValues: { ':deleted': 'Deleted' satisfies KeyState, ':tombstone': replacing.version },
+        }
+      : { ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: names('#id') };
+    const outcome = await this.conditional('write', signal, (abortSignal) =>
+      this.writer.send(new PutCommand({ TableName: this.table, Item: item, ...condition }), { abortSignal }),
+    );
+    return outcome === CHANGED ? 'exists' : 'created';
   }
 
-  scheduleDeletion(id: string, expectedVersion: number, deletionDate: string): Promise<KeyRecord> {
-    return this.update(id, expectedVersion, {
+  async scheduleDeletion(key: StoredKey, deletionDate: string, signal?: AbortSignal): Promise<StoredKey | Changed> {
+    return this.update<StoredKey>(key, signal, {
       expression: 'SET #state = :state, #deletion = :deletion, #version = :next',
       names: names('#state', '#deletion'),
       values: { ':state': 'PendingDeletion' satisfies KeyState, ':deletion': deletionDate },
     });
   }
 
-  cancelDeletion(id: string, expectedVersion: number): Promise<KeyRecord> {
-    return this.update(id, expectedVersion, {
+  async cancelDeletion(key: StoredKey, signal?: AbortSignal): Promise<StoredKey | Changed> {
+    return this.update<StoredKey>(key, signal, {
       expression: 'SET #state = :state, #version = :next REMOVE #deletion',
       names: names('#state', '#deletion'),
       values: { ':state': 'Enabled' satisfies KeyState },
     });
   }
 
-  private async update(
-    id: string,
-    expectedVersion: number,
-    change: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
-  ): Promise<KeyRecord> {
-    const expected = versionIs(expectedVersion);
-    try {
-      const reply = await this.call('write', () =>
-        this.writer.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { id },
-            UpdateExpression: change.expression,
-            ConditionExpression: `attribute_exists(#id) AND ${expected.condition}`,
-            ExpressionAttributeNames: { ...change.names, ...names('#id', '#version') },
-            ExpressionAttributeValues: { ...change.values, ...expected.values, ':next': expectedVersion + 1 },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return recordFromItem(id, reply.Attributes ?? {});
-    } catch (err) {
-      if (isConditionFailure(err)) throw new VersionConflictError(id);
-      throw err;
-    }
+  async destroy(key: StoredKey, signal?: AbortSignal): Promise<Tombstone | Changed> {
+    return this.update<Tombstone>(key, signal, {
+      expression: 'SET #state = :deleted, #version = :next REMOVE #keys, #ctx',
+      names: names('#state', '#keys', '#ctx'),
+      values: { ':deleted': 'Deleted' satisfies KeyState, ':pending': 'PendingDeletion' satisfies KeyState },
+      condition: '#state = :pending',
+    });
   }
 
-  async purge(id: string, expectedVersion: number): Promise<boolean> {
-    const expected = versionIs(expectedVersion);
-    try {
-      await this.call('write', () =>
-        this.writer.send(
-          new DeleteCommand({
-            TableName: this.table,
-            Key: { id },
-            ConditionExpression: `#state = :pending AND ${expected.condition}`,
-            ExpressionAttributeNames: names('#state', '#version'),
-            ExpressionAttributeValues: {
-              ':pending': 'PendingDeletion' satisfies KeyState,
-              ...expected.values,
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+  async putCopy(
+    key: StoredKey,
+    region: string,
+    ciphertext: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<StoredKey | Changed> {
+    return this.update<StoredKey>(key, signal, {
+      expression: 'SET #keys.#region = :copy, #version = :next',
+      names: { ...names('#keys'), '#region': region },
+      values: { ':copy': Buffer.from(ciphertext).toString('base64') },
+    });
   }
 
-  async *pendingDeletion(): AsyncIterable<KeyRecord> {
+  /** A conditional update of an item still at the version `key` was read at; returns the item after it. */
+  private async update<After extends KeyRecord>(
+    key: StoredKey,
+    signal: AbortSignal | undefined,
+    change: { expression: string; names: Record<string, string>; values: Record<string, unknown>; condition?: string },
+  ): Promise<After | Changed> {
+    const expected = versionIs(key.version);
+    const condition = ['attribute_exists(#id)', expected.condition, change.condition].filter(Boolean).join(' AND ');
+    const reply = await this.conditional('write', signal, (abortSignal) =>
+      this.writer.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id: key.id },
+          UpdateExpression: change.expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { ...change.names, ...names('#id', '#version') },
+          ExpressionAttributeValues: { ...change.values, ...expected.values, ':next': key.version + 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+        { abortSignal },
+      ),
+    );
+    return reply === CHANGED ? CHANGED : (recordFromItem(key.id, reply.Attributes ?? {}) as After);
+  }
+
+  async *scan(filter: { state?: KeyState } = {}): AsyncIterable<KeyRecord | MalformedItemError> {
     const pages = paginateScan(
       { client: this.writer },
       {
         TableName: this.table,
-        FilterExpression: '#state = :pending',
-        ExpressionAttributeNames: names('#state'),
-        ExpressionAttributeValues: { ':pending': 'PendingDeletion' satisfies KeyState },
         ConsistentRead: true,
+        ...(filter.state
+          ? {
+              FilterExpression: '#state = :state',
+              ExpressionAttributeNames: names('#state'),
+              ExpressionAttributeValues: { ':state': filter.state },
+            }
+          : {}),
       },
     );
     const iterator = pages[Symbol.asyncIterator]();
     for (;;) {
-      const page = await this.call('scan', () => iterator.next());
+      const page = await this.call('scan', undefined, () => iterator.next());
       if (page.done) return;
       for (const item of page.value.Items ?? []) {
-        const id = item.id;
-        if (typeof id === 'string') yield recordFromItem(id, item);
+        const id: unknown = item.id;
+        if (typeof id !== 'string') continue;
+        try {
+          yield recordFromItem(id, item);
+        } catch (err) {
+          if (!(err instanceof MalformedItemError)) throw err;
+          yield err;
+        }
       }
     }
   }
 
-  async ping(): Promise<void> {
-    await this.call('read', () =>
-      this.writer.send(new GetCommand({ TableName: this.table, Key: { id: '\u0000rkms:ping' } })),
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.call('read', signal, (abortSignal) =>
+      this.writer.send(new GetCommand({ TableName: this.table, Key: { id: '\u0000rkms:ping' } }), { abortSignal }),
     );
   }
 
@@ -225,61 +251,66 @@ export class DynamoStore implements Store {
     if (this.reader !== this.writer) this.reader.destroy();
   }
 
-  /** Every store failure other than a failed condition becomes a StoreUnavailableError. */
-  private async call<T>(what: string, action: () => Promise<T>): Promise<T> {
+  /** A write whose failed condition means "the item changed": CHANGED, not an error. */
+  private async conditional<T>(
+    operation: Operation,
+    signal: AbortSignal | undefined,
+    send: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T | Changed> {
     try {
-      return await action();
+      return await this.call(operation, signal, send);
     } catch (err) {
-      if (isConditionFailure(err)) throw err;
-      throw new StoreUnavailableError(this.description, `${what} failed: ${describeAwsError(err)}`, {
-        cause: err,
-      });
+      if (err instanceof ConditionFailed) return CHANGED;
+      throw err;
     }
   }
+
+  /**
+   * Every call goes through the store's circuit (a failing store answers at once instead
+   * of holding each request for its retries) and stops at the request's deadline. Every
+   * failure other than a failed condition becomes a StoreUnavailableError.
+   */
+  private async call<T>(
+    operation: Operation,
+    signal: AbortSignal | undefined,
+    send: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
+    const permit = this.breaker.acquire();
+    if (!permit) {
+      throw new StoreUnavailableError(`circuit ${this.breaker.state} after repeated failures; retrying shortly`);
+    }
+    const started = performance.now();
+    try {
+      const reply = await abortable(send(signal), signal);
+      this.breaker.success(permit);
+      this.onCall?.({ operation, outcome: 'ok', ms: performance.now() - started });
+      return reply;
+    } catch (err) {
+      const ms = performance.now() - started;
+      if (isConditionFailure(err)) {
+        this.breaker.success(permit);
+        this.onCall?.({ operation, outcome: 'ok', ms });
+        throw new ConditionFailed();
+      }
+      const { kind, reason } = classifyAwsError(err);
+      this.onCall?.({ operation, outcome: kind, ms });
+      if (kind === 'cancelled') {
+        this.breaker.release(permit);
+        const why = isDeadline(signal) ? 'no answer before the request deadline' : 'cancelled';
+        throw new StoreUnavailableError(`${operation}: ${why}`, logDetail(err), { cause: err });
+      }
+      if (kind === 'misconfigured') this.breaker.trip('misconfigured', permit);
+      else this.breaker.failure(permit);
+      this.lastFailure = { at: new Date(this.clock()).toISOString(), reason: `${operation}: ${reason}` };
+      throw new StoreUnavailableError(`${operation}: ${reason}`, logDetail(err), { cause: err });
+    }
+  }
+}
+
+class ConditionFailed extends Error {
+  override name = 'ConditionFailed';
 }
 
 function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-}
-
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-/** Reads an item in RKMS's format or the original RKMS's `{id, keys}` format. */
-export function recordFromItem(id: string, item: Record<string, unknown>): KeyRecord {
-  const keys = item.keys;
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) {
-    throw new MalformedItemError(id, 'attribute "keys" is not a map of region to ciphertext');
-  }
-  const ciphertexts: Record<string, Uint8Array> = {};
-  for (const [region, value] of Object.entries(keys)) {
-    if (typeof value !== 'string' || !BASE64.test(value)) {
-      throw new MalformedItemError(id, `keys.${region} is not a base64 ciphertext`);
-    }
-    ciphertexts[region] = Buffer.from(value, 'base64');
-  }
-  if (Object.keys(ciphertexts).length === 0) throw new MalformedItemError(id, 'attribute "keys" is empty');
-
-  const state = item.state ?? 'Enabled';
-  if (state !== 'Enabled' && state !== 'PendingDeletion') {
-    throw new MalformedItemError(id, `unknown state ${JSON.stringify(state)}`);
-  }
-  const version = item.version ?? 0;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
-    throw new MalformedItemError(id, 'attribute "version" is not a non-negative integer');
-  }
-  if (item.ctx !== undefined && item.ctx !== CONTEXT_MARKER) {
-    throw new MalformedItemError(
-      id,
-      `attribute "ctx" is ${JSON.stringify(item.ctx)}, expected "${CONTEXT_MARKER}"`,
-    );
-  }
-  return {
-    id,
-    ciphertexts,
-    boundToId: item.ctx === CONTEXT_MARKER,
-    version,
-    state,
-    ...(typeof item.created_at === 'string' ? { createdAt: item.created_at } : {}),
-    ...(typeof item.deletion_date === 'string' ? { deletionDate: item.deletion_date } : {}),
-  };
 }

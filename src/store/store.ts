@@ -3,62 +3,93 @@
  * interface only; `dynamodb.ts` implements it for DynamoDB (and dynalite).
  */
 
-export type KeyState = 'Enabled' | 'PendingDeletion';
+/** The life of a key: served; scheduled for destruction; destroyed (a tombstone stays). */
+export type KeyState = 'Enabled' | 'PendingDeletion' | 'Deleted';
 
-export interface KeyRecord {
+interface RecordBase {
   id: string;
+  /** 0 for items the original RKMS wrote; every change increments it, across re-creation too. */
+  version: number;
+  createdAt?: string;
+  /** ISO-8601: when a pending key is destroyed, or was. */
+  deletionDate?: string;
+}
+
+/** An id's data key, as the copies each KMS region made of it. */
+export interface StoredKey extends RecordBase {
+  state: 'Enabled' | 'PendingDeletion';
   /** Region → KMS ciphertext of the same data key. Stored as the `keys` map of base64 strings. */
-  ciphertexts: Record<string, Uint8Array>;
+  copies: Record<string, Uint8Array>;
+  /** Regions whose `keys` entry is not a well-formed ciphertext: damaged copies, to be replaced. */
+  malformed: string[];
   /**
    * True when the ciphertexts are bound to the encryption context `{"rkms:id": id}`.
    * False for items written by the original RKMS, which used no context.
    */
   boundToId: boolean;
-  /** 0 for items the original RKMS wrote; every conditional update increments it. */
-  version: number;
-  state: KeyState;
-  createdAt?: string;
-  /** ISO-8601; set while the key is pending deletion. */
-  deletionDate?: string;
 }
 
-export type NewKeyRecord = Pick<KeyRecord, 'id' | 'ciphertexts'> & { createdAt: string };
+/** What is left of a destroyed key, so that its id is never silently given a new one. */
+export interface Tombstone extends RecordBase {
+  state: 'Deleted';
+}
+
+export type KeyRecord = StoredKey | Tombstone;
+
+export interface NewKey {
+  id: string;
+  copies: Record<string, Uint8Array>;
+  createdAt: string;
+}
+
+/** A conditional write found the item changed since it was read: read it again. */
+export const CHANGED = 'changed';
+export type Changed = typeof CHANGED;
 
 export interface Store {
   /** The item for an id, read with strong consistency; `undefined` only when it truly does not exist. */
-  get(id: string): Promise<KeyRecord | undefined>;
-  /** Writes a new item only if none exists for the id: the first writer wins. */
-  create(record: NewKeyRecord): Promise<'created' | 'exists'>;
-  /** Marks the key pending deletion, if the item is still at `expectedVersion`. */
-  scheduleDeletion(id: string, expectedVersion: number, deletionDate: string): Promise<KeyRecord>;
-  /** Marks the key enabled again, if the item is still at `expectedVersion`. */
-  cancelDeletion(id: string, expectedVersion: number): Promise<KeyRecord>;
-  /** Deletes a pending-deletion item still at `expectedVersion`; false when it changed meanwhile. */
-  purge(id: string, expectedVersion: number): Promise<boolean>;
-  /** Every item that is pending deletion, for the sweep. */
-  pendingDeletion(): AsyncIterable<KeyRecord>;
+  get(id: string, signal?: AbortSignal): Promise<KeyRecord | undefined>;
+  /**
+   * Writes a new item only if the id has none (or, with `replacing`, still has that
+   * tombstone): the first writer wins. `exists` when it lost.
+   */
+  create(key: NewKey, options?: { replacing?: Tombstone; signal?: AbortSignal }): Promise<'created' | 'exists'>;
+  /** Marks the key pending deletion, if the item is unchanged since `key` was read. */
+  scheduleDeletion(key: StoredKey, deletionDate: string, signal?: AbortSignal): Promise<StoredKey | Changed>;
+  /** Marks the key enabled again, if the item is unchanged. */
+  cancelDeletion(key: StoredKey, signal?: AbortSignal): Promise<StoredKey | Changed>;
+  /** Destroys a pending key's copies, leaving a tombstone, if the item is unchanged. */
+  destroy(key: StoredKey, signal?: AbortSignal): Promise<Tombstone | Changed>;
+  /**
+   * Adds or replaces one region's copy (repair), if the item is unchanged: never touches
+   * another region's copy, the state, or anything else.
+   */
+  putCopy(key: StoredKey, region: string, ciphertext: Uint8Array, signal?: AbortSignal): Promise<StoredKey | Changed>;
+  /** Every item, for `rkms repair` and the sweep; items RKMS cannot read come as MalformedItemError. */
+  scan(filter?: { state?: KeyState }): AsyncIterable<KeyRecord | MalformedItemError>;
   /** A cheap call that fails when the store cannot be reached. */
-  ping(): Promise<void>;
+  ping(signal?: AbortSignal): Promise<void>;
+  /** The store's circuit and its last failure, from real calls. */
+  readonly health: StoreHealth;
   close(): void;
+}
+
+export interface StoreHealth {
+  circuit: 'closed' | 'open' | 'half-open';
+  lastFailure?: { at: string; reason: string };
 }
 
 /** The store could not answer. Never to be read as "not found". */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   constructor(
-    readonly store: string,
+    /** Safe to show to callers: names the store and what happened, never an endpoint. */
     readonly reason: string,
+    /** For the log only. */
+    readonly detail?: string,
     options?: ErrorOptions,
   ) {
-    super(`the key store (${store}) is unavailable: ${reason}`, options);
-  }
-}
-
-/** Another writer changed the item since it was read. */
-export class VersionConflictError extends Error {
-  override name = 'VersionConflictError';
-  constructor(readonly id: string) {
-    super(`the item for id ${JSON.stringify(id)} changed while it was being updated`);
+    super(`the key store is unavailable: ${reason}`, options);
   }
 }
 

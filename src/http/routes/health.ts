@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { RegionalKms } from '../../kms/pool.js';
+import type { Kms } from '../../kms/kms.js';
 import type { Store } from '../../store/store.js';
-import { describeAwsError } from '../../config/aws.js';
 
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
@@ -14,31 +13,22 @@ const Readiness = Type.Object({
  * GET /healthz — the process is alive (for a liveness probe).
  * GET /readyz — the store answers and at least one KMS region's circuit is not open.
  */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; kms: RegionalKms }> = async (
-  app,
-  { store, kms },
-) => {
-  app.get(
-    '/healthz',
-    { schema: { response: { 200: Type.Object({ status: Type.String() }) } } },
-    async () => ({
-      status: 'ok',
-    }),
-  );
+export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; kms: Kms }> = async (app, { store, kms }) => {
+  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, () => ({
+    status: 'ok',
+  }));
 
-  app.get(
-    '/readyz',
-    { schema: { response: { 200: Readiness, 503: Readiness } } },
-    async (_request, reply) => {
-      const storeState = await store.ping().then(
-        () => 'ok',
-        (err: unknown) => describeAwsError(err),
-      );
-      const regions = Object.fromEntries(kms.regions.map((r) => [r.name, r.circuit]));
-      const ready = storeState === 'ok' && kms.regions.some((r) => r.circuit !== 'open');
-      return reply
-        .status(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'unavailable', store: storeState, kms: regions });
-    },
-  );
+  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
+    const storeState = await store.ping().then(
+      () => 'ok',
+      (err: unknown) => (err instanceof Error ? err.message : 'unavailable'),
+    );
+    const regions = kms.health();
+    const ready = storeState === 'ok' && regions.some((r) => r.circuit !== 'open');
+    return reply.status(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'unavailable',
+      store: storeState,
+      kms: Object.fromEntries(regions.map((r) => [r.region, r.circuit])),
+    });
+  });
 };

@@ -1,0 +1,19 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { KeyService } from '../../keys/service.js';
+import { IdQuery, KeyBody, errorResponses } from '../schemas.js';
+import { keyBody } from './key-body.js';
+
+/**
+ * POST /key?id=<id> — creates the id's key explicitly: 201 for an id that has none or
+ * whose key was destroyed, 409 KeyExists otherwise. The only way a destroyed id gets a new key.
+ */
+export const createKeyRoute: FastifyPluginAsyncTypebox<{ keys: KeyService }> = async (app, { keys }) => {
+  app.post(
+    '/key',
+    { schema: { querystring: IdQuery, response: { 201: KeyBody, ...errorResponses } } },
+    async (request, reply) => {
+      const key = await keys.createKey(request.query.id);
+      return reply.status(201).send(keyBody(request.query.id, key, reply));
+    },
+  );
+};
