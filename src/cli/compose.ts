@@ -43,9 +43,7 @@ export async function createKeyParts(
   const { credentials } = embedded;
   const storeConfig = embedded.dynamodb ? { ...config.dynamodb, endpoint: embedded.dynamodb } : config.dynamodb;
   const storeCredentials = embedded.dynamodb ? credentials : undefined;
-  if (config.dynamodb.create_table || embedded.dynamodb) {
-    await ensureTable(storeConfig, { credentials: storeCredentials, logger });
-  }
+  if (config.dynamodb.create_table) await ensureTable(storeConfig, { credentials: storeCredentials, logger });
   const store = new DynamoStore({ config: storeConfig, clock, credentials: storeCredentials, logger });
   const kms = regionalKmsFromConfig({
     config: config.kms,
@@ -54,7 +52,11 @@ export async function createKeyParts(
     endpoint: embedded.kms,
     credentials: embedded.kms ? credentials : undefined,
   });
-  const cache = new KeyCache({ ttlMs: config.cache.ttl_seconds * 1000, maxEntries: config.cache.max_entries });
+  const cache = new KeyCache({
+    ttlMs: config.cache.ttl_seconds * 1000,
+    maxEntries: config.cache.max_entries,
+    clock,
+  });
   const repairer = new Repairer({
     store,
     kms,

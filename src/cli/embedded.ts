@@ -6,6 +6,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createKmsClient } from '../kms/aws-backend.js';
+import { ensureTable } from '../store/table.js';
 import type { EmbeddedEndpoints } from './compose.js';
 
 /**
@@ -37,6 +38,16 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
     for (const closer of closers.reverse()) await closer();
   };
   try {
+    // The local KMS first: a data directory in use by another RKMS is reported clearly by its lock.
+    if (config.embedded.kms) {
+      const dir = path.join(config.embedded.data_dir, 'kms');
+      const { startLocalKms } = await import('../localkms/index.js');
+      const kms = await startLocalKms({ regions: config.kms.regions, dataDir: dir, port: 0, logger });
+      closers.push(() => kms.close());
+      endpoints.kms = kms.url;
+      await ensureEmbeddedKeys(config, kms.url);
+      summary.push(`local KMS at ${kms.url} (regions ${config.kms.regions.join(', ')}), keys in ${dir}`);
+    }
     if (config.embedded.dynamodb) {
       const dir = path.join(config.embedded.data_dir, 'dynamodb');
       await mkdir(dir, { recursive: true });
@@ -56,16 +67,11 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
             });
           }),
       );
+      await ensureTable(
+        { ...config.dynamodb, endpoint: endpoints.dynamodb },
+        { credentials: EMBEDDED_CREDENTIALS, logger },
+      );
       summary.push(`DynamoDB-compatible store (dynalite) at ${endpoints.dynamodb}, data in ${dir}`);
-    }
-    if (config.embedded.kms) {
-      const dir = path.join(config.embedded.data_dir, 'kms');
-      const { startLocalKms } = await import('../localkms/index.js');
-      const kms = await startLocalKms({ regions: config.kms.regions, dataDir: dir, port: 0, logger });
-      closers.push(() => kms.close());
-      endpoints.kms = kms.url;
-      await ensureEmbeddedKeys(config, kms.url);
-      summary.push(`local KMS at ${kms.url} (regions ${config.kms.regions.join(', ')}), keys in ${dir}`);
     }
   } catch (err) {
     await close();

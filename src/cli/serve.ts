@@ -80,8 +80,9 @@ export function serveCommand(): Command {
         process.stderr.write(`rkms: could not start: ${(err as Error).message}\n`);
         process.exit(1);
       }
-      process.stdout.write(banner(server.url, config, server.embedded));
+      // Before the banner: whoever reads it may signal at once, and an unhandled SIGINT kills outright.
       stopOnSignals(server, logger);
+      process.stdout.write(banner(server.url, config, server.embedded));
     });
 }
 

@@ -35,8 +35,9 @@ export async function loadConfigFile(
   try {
     raw = parseToml(text);
   } catch (err) {
-    const where = err as { line?: number; col?: number; message: string };
-    throw new ConfigError(`${file}: not valid TOML: ${where.message.split('\n')[0]}`);
+    const where = err as { line?: number; column?: number; message: string };
+    const at = where.line === undefined ? '' : ` (line ${where.line}, column ${where.column ?? 1})`;
+    throw new ConfigError(`${file}: not valid TOML: ${where.message.split('\n')[0] ?? ''}${at}`);
   }
   try {
     return parseConfig(raw, { baseDir: path.dirname(file), env, warn });

@@ -1,10 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import { wipe } from '../kms/key-material.js';
+import { systemClock, type Clock } from '../resilience/clock.js';
 
 export interface KeyCacheOptions {
   /** 0 turns the cache off. */
   ttlMs: number;
   maxEntries: number;
+  clock?: Clock;
 }
 
 /** Expired keys are wiped at least this often, whether or not anyone asks for them again. */
@@ -18,9 +20,14 @@ export class KeyCache {
   private readonly entries: LRUCache<string, Uint8Array> | undefined;
   private readonly purgeTimer: NodeJS.Timeout | undefined;
 
-  constructor({ ttlMs, maxEntries }: KeyCacheOptions) {
+  constructor({ ttlMs, maxEntries, clock = systemClock }: KeyCacheOptions) {
     if (ttlMs <= 0) return;
-    const entries = new LRUCache<string, Uint8Array>({ max: maxEntries, ttl: ttlMs, dispose: wipe });
+    const entries = new LRUCache<string, Uint8Array>({
+      max: maxEntries,
+      ttl: ttlMs,
+      dispose: wipe,
+      perf: { now: clock },
+    });
     this.entries = entries;
     // A timer per entry (lru-cache's ttlAutopurge) would cost one timer per key; one sweep does.
     this.purgeTimer = setInterval(() => entries.purgeStale(), Math.max(1000, Math.min(ttlMs, MAX_PURGE_INTERVAL_MS)));
@@ -38,6 +45,11 @@ export class KeyCache {
 
   delete(id: string): void {
     this.entries?.delete(id);
+  }
+
+  /** Keys held now (for the metrics). */
+  get size(): number {
+    return this.entries?.size ?? 0;
   }
 
   /** Wipes every key and stops the purge timer. */

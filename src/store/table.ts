@@ -8,6 +8,7 @@ import {
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Logger } from 'pino';
 import type { DynamoDbConfig } from '../config/schema.js';
+import { awsRequestHandler } from '../resilience/aws-http.js';
 import { classifyAwsError, logDetail } from '../resilience/failures.js';
 import { StoreUnavailableError } from './store.js';
 
@@ -16,11 +17,12 @@ import { StoreUnavailableError } from './store.js';
  * Production tables come from terraform/; this is for the embedded store and tests.
  */
 export async function ensureTable(
-  config: Pick<DynamoDbConfig, 'region' | 'endpoint' | 'table_name'>,
+  config: Pick<DynamoDbConfig, 'region' | 'endpoint' | 'table_name' | 'timeout_ms' | 'connect_timeout_ms'>,
   { credentials, logger }: { credentials?: AwsCredentialIdentity | undefined; logger?: Logger | undefined } = {},
 ): Promise<void> {
   const client = new DynamoDBClient({
     region: config.region,
+    requestHandler: awsRequestHandler(config),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
   });

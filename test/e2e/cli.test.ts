@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllClis, runCli } from '../support/cli.js';
 import { deleteKey, getKey } from '../support/http.js';
+import { setDeletionDate } from '../support/table.js';
 
 let dir: string;
 
@@ -86,31 +87,37 @@ describe('rkms serve on the embedded default', () => {
 
 describe('rkms sweep', () => {
   it('destroys the keys whose deletion date has passed, and only those', async () => {
-    // A zero window with a one-second cache: keys are destroyed one second after DELETE.
-    const config = await writeConfig(
-      'sweep.toml',
-      EMBEDDED_CONFIG.replace(
-        'deletion_window_days = 7',
-        'deletion_window_days = 0\n[cache]\nttl_seconds = 1',
-      ).replace('./data', './sweep-data'),
-    );
+    const config = await writeConfig('sweep.toml', EMBEDDED_CONFIG.replace('./data', './sweep-data'));
     const server = runCli(['serve', '--config', config]);
     const [, url] = await server.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    const [, store] = await server.waitFor(/\(dynalite\) at (http:\/\/\S+),/);
     await getKey(url!, 'keep');
     await getKey(url!, 'drop');
     expect((await deleteKey(url!, 'drop')).body.state).toBe('PendingDeletion');
+    await setDeletionDate(store!, 'drop', '2020-01-01T00:00:00.000Z'); // as if the window had passed
     expect(await server.stop()).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
 
     const sweep = runCli(['sweep', '--config', config]);
     expect(await sweep.exited).toBe(0);
-    expect(sweep.stdout()).toContain('deleted 1 key(s) whose deletion date had passed\n  "drop"');
+    expect(sweep.stderr()).toContain('deleted 1 key(s) whose deletion date had passed\n  "drop"');
+    expect(JSON.parse(sweep.stdout().trim().split('\n').pop() ?? '')).toEqual({ destroyed: ['drop'] });
 
     const again = runCli(['serve', '--config', config]);
     const [, url2] = await again.waitFor(/RKMS listening on (http:\/\/\S+)/);
-    expect((await deleteKey(url2!, 'drop')).status).toBe(404);
+    expect((await getKey(url2!, 'drop')).status).toBe(410);
     expect((await getKey(url2!, 'keep')).status).toBe(200);
     expect(await again.stop()).toBe(0);
+  });
+
+  it('says in one line what failed when the embedded store is locked by a running server', async () => {
+    const config = await writeConfig('locked.toml', EMBEDDED_CONFIG.replace('./data', './locked-data'));
+    const server = runCli(['serve', '--config', config]);
+    await server.waitFor(/RKMS listening on/);
+    const sweep = runCli(['sweep', '--config', config]);
+    expect(await sweep.exited).toBe(1);
+    expect(sweep.stderr()).toMatch(/^rkms sweep: could not start the embedded KMS or store: .+\n$/m);
+    expect(sweep.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await server.stop()).toBe(0);
   });
 });
 

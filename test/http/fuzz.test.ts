@@ -1,55 +1,20 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EMBEDDED_CREDENTIALS } from '../../src/config/aws.js';
-import { buildApp } from '../../src/http/app.js';
-import { KeyCache } from '../../src/keys/cache.js';
-import { KeyService } from '../../src/keys/service.js';
-import { DynamoStore } from '../../src/store/dynamodb.js';
-import { ensureTable } from '../../src/store/table.js';
-import { auditedLogger } from '../support/audit.js';
-import { TEST_REGIONS, testConfig } from '../support/config.js';
-import { startDynalite, type RunningDynalite } from '../support/dynalite.js';
-import { fakeRegionalKms } from '../support/fake-kms.js';
+import { testConfig } from '../support/config.js';
 import { call } from '../support/http.js';
+import { startStack, type Stack } from '../support/stack.js';
 
-let dynalite: RunningDynalite;
-let app: FastifyInstance;
+let stack: Stack;
 let base: string;
-let close: () => void;
 
 beforeAll(async () => {
-  dynalite = await startDynalite();
-  const config = testConfig();
-  const store = new DynamoStore({
-    config: { ...config.dynamodb, endpoint: dynalite.endpoint },
-    credentials: EMBEDDED_CREDENTIALS,
-  });
-  await ensureTable(store.homeClient, config.dynamodb.table_name);
-  const { kms } = fakeRegionalKms(TEST_REGIONS);
-  const logger = auditedLogger('http-fuzz');
-  const keys = new KeyService({
-    store,
-    kms,
-    cache: new KeyCache({ ttlMs: 1000, maxEntries: 10 }),
-    dataKeyBytes: 32,
-    deletionWindowDays: 0,
-    logger,
-  });
-  app = await buildApp({ keys, store, kms, logger, apiVersion: 'v1' });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  close = () => {
-    kms.close();
-    store.close();
-  };
+  stack = await startStack(testConfig({ cache: { ttl_seconds: 1 } }), 'http-fuzz');
+  ({ url: base } = await stack.startService());
 });
 
 afterAll(async () => {
-  await app.close();
-  close();
-  await dynalite.close();
+  await stack.close();
 });
+
 
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
 function generator(seed: number) {

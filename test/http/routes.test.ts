@@ -1,54 +1,20 @@
-import type { AddressInfo } from 'node:net';
-import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_CREDENTIALS } from '../../src/config/aws.js';
-import { buildApp } from '../../src/http/app.js';
-import { KeyCache } from '../../src/keys/cache.js';
-import { KeyService } from '../../src/keys/service.js';
-import { DynamoStore } from '../../src/store/dynamodb.js';
-import { ensureTable } from '../../src/store/table.js';
-import { kmsError } from '../support/aws-errors.js';
-import { auditedLogger } from '../support/audit.js';
-import { TEST_REGIONS, testConfig } from '../support/config.js';
-import { startDynalite, type RunningDynalite } from '../support/dynalite.js';
-import { fakeRegionalKms } from '../support/fake-kms.js';
+import { testConfig } from '../support/config.js';
 import { call, deleteKey, getKey, restoreKey } from '../support/http.js';
+import { startStack, type Stack } from '../support/stack.js';
 
-let dynalite: RunningDynalite;
-let app: FastifyInstance;
+const DAY = 86_400_000;
+let stack: Stack;
 let base: string;
-let fake: ReturnType<typeof fakeRegionalKms>;
-let store: DynamoStore;
+const clock = { now: Date.now() };
 
 beforeAll(async () => {
-  dynalite = await startDynalite();
-  const config = testConfig({ cache: { ttl_seconds: 0 } });
-  store = new DynamoStore({
-    config: { ...config.dynamodb, endpoint: dynalite.endpoint },
-    credentials: EMBEDDED_CREDENTIALS,
-  });
-  await ensureTable(store.homeClient, config.dynamodb.table_name);
-  fake = fakeRegionalKms(TEST_REGIONS);
-  const logger = auditedLogger('http-routes');
-  const keys = new KeyService({
-    store,
-    kms: fake.kms,
-    cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }),
-    dataKeyBytes: 32,
-    deletionWindowDays: 7,
-    logger,
-  });
-  app = await buildApp({ keys, store, kms: fake.kms, logger, apiVersion: 'v1' });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  stack = await startStack(testConfig({ cache: { ttl_seconds: 0 }, kms: { hedge_after_ms: 0 } }), 'http-routes');
+  ({ url: base } = await stack.startService({}, () => clock.now));
 });
 
 afterAll(async () => {
-  await app.close();
-  fake.kms.close();
-  store.close();
-  await dynalite.close();
+  await stack.close();
 });
 
 describe('GET /key', () => {
@@ -126,10 +92,55 @@ describe('DELETE /key and POST /key/restore', () => {
   it('answers 404 for an id that has no key', async () => {
     for (const reply of [await deleteKey(base, 'ghost'), await restoreKey(base, 'ghost')]) {
       expect(reply.status).toBe(404);
-      expect(reply.body).toEqual({
-        error_type: 'KeyNotFound',
-        error_message: 'no key exists for this id: "ghost"',
-      });
+      expect(reply.body).toEqual({ error_type: 'KeyNotFound', error_message: 'no key exists for id "ghost"' });
+    }
+  });
+
+  it('answers 410 KeyDeleted with the date once the key is destroyed, never a new key', async () => {
+    await getKey(base, 'destroyed');
+    const { deletion_date } = (await deleteKey(base, 'destroyed')).body as { deletion_date: string };
+    clock.now += 7 * DAY + 1;
+    try {
+      for (const reply of [
+        await getKey(base, 'destroyed'),
+        await getKey(base, 'destroyed', '/api/v1'),
+        await deleteKey(base, 'destroyed'),
+        await restoreKey(base, 'destroyed'),
+      ]) {
+        expect(reply.status).toBe(410);
+        expect(reply.body.error_type).toBe('KeyDeleted');
+        expect(reply.body.error_message).toContain(`was deleted on ${deletion_date}`);
+        expect(reply.body.error_message).toContain('POST /key?id=');
+      }
+    } finally {
+      clock.now = Date.now();
+    }
+  });
+});
+
+describe('POST /key', () => {
+  it('creates a key for a new id (201), refuses one that has a key (409), and re-creates a destroyed id', async () => {
+    const created = await call(base, 'POST', '/key?id=explicit');
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({ id: 'explicit', key: expect.any(String) });
+    expect(created.headers.get('cache-control')).toBe('no-store');
+    expect((await getKey(base, 'explicit')).body.key).toBe(created.body.key);
+
+    const again = await call(base, 'POST', '/api/v1/key?id=explicit');
+    expect(again.status).toBe(409);
+    expect(again.body.error_type).toBe('KeyExists');
+
+    await deleteKey(base, 'explicit');
+    expect((await call(base, 'POST', '/key?id=explicit')).status).toBe(409);
+    clock.now += 7 * DAY + 1;
+    try {
+      expect((await getKey(base, 'explicit')).status).toBe(410);
+      const recreated = await call(base, 'POST', '/key?id=explicit');
+      expect(recreated.status).toBe(201);
+      expect(recreated.body.key).not.toBe(created.body.key);
+      expect((await getKey(base, 'explicit')).body.key).toBe(recreated.body.key);
+    } finally {
+      clock.now = Date.now();
     }
   });
 });
@@ -146,44 +157,46 @@ describe('errors', () => {
       expect(reply.status, `${method} ${path}`).toBe(404);
       if (method !== 'HEAD') expect(reply.body.error_type).toBe('NotFound');
     }
-    expect(await store.get('head-only')).toBeUndefined();
+    expect(await stack.table.item('head-only')).toBeUndefined();
   });
 
-  it('answers 503 with Retry-After, naming each region, when no KMS region can serve', async () => {
+  it('answers 503 with Retry-After, naming each region and what happened, and no endpoint', async () => {
     await getKey(base, 'outage');
-    for (const mock of Object.values(fake.mocks))
-      mock.on(DecryptCommand).rejects(kmsError('KMSInternalException', 'region down', 'server'));
-    const reply = await getKey(base, 'outage');
-    expect(reply.status).toBe(503);
-    expect(reply.headers.get('retry-after')).toBe('2');
-    expect(reply.body.error_type).toBe('KmsUnavailable');
-    for (const region of TEST_REGIONS) {
-      expect(reply.body.error_message).toContain(`${region}: Decrypt: KMSInternalException: region down`);
+    stack.kms.faults.set('us-east-1', { down: {} });
+    stack.kms.faults.set('us-east-2', { throttle: {} });
+    stack.kms.faults.set('us-west-1', { error: {} });
+    try {
+      const reply = await getKey(base, 'outage');
+      expect(reply.status).toBe(503);
+      expect(reply.headers.get('retry-after')).toBe('2');
+      expect(reply.body.error_type).toBe('KmsUnavailable');
+      expect(reply.body.error_message).toContain('us-east-1: Decrypt: connection reset');
+      expect(reply.body.error_message).toContain('us-east-2: Decrypt: throttled (ThrottlingException)');
+      expect(reply.body.error_message).toContain('us-west-1: Decrypt: internal error (KMSInternalException)');
+      expect(reply.body.error_message).not.toMatch(/127\.0\.0\.1|arn:|Rate exceeded/);
+    } finally {
+      stack.kms.faults.clear();
     }
   });
 
   it('answers 409 KeyIntegrityError for a key whose ciphertexts belong to another id', async () => {
-    const victim = await store.get('tenant-a');
-    await store.create({ id: 'copycat', ciphertexts: victim!.ciphertexts, createdAt: 'now' });
-    for (const mock of Object.values(fake.mocks))
-      mock.on(DecryptCommand).rejects(kmsError('InvalidCiphertextException', 'invalid'));
+    await getKey(base, 'tenant-a');
+    const victim = await stack.table.item('tenant-a');
+    await stack.table.put({ ...victim, id: 'copycat' });
     const reply = await getKey(base, 'copycat');
     expect(reply.status).toBe(409);
     expect(reply.body.error_type).toBe('KeyIntegrityError');
   });
 
-  it('answers 503 StoreUnavailable when the store cannot be reached', async () => {
-    for (const mock of Object.values(fake.mocks)) mock.resetHistory();
-    await dynalite.close();
+  it('answers 503 StoreUnavailable, naming the key store and no endpoint, when the store is down', async () => {
+    stack.kms.resetCounters();
+    await stack.dynalite.close();
     const reply = await getKey(base, 'store-down');
     expect(reply.status).toBe(503);
     expect(reply.body.error_type).toBe('StoreUnavailable');
-    expect(reply.body.error_message).toMatch(
-      /the key store \(DynamoDB table rkms_test_\w+ in us-east-1\) is unavailable/,
-    );
+    expect(reply.body.error_message).toBe('the key store is unavailable: read: connection refused');
     expect(reply.headers.get('retry-after')).toBe('2');
     // A store outage never looks like "no key yet": nothing was generated.
-    for (const mock of Object.values(fake.mocks))
-      expect(mock.commandCalls(GenerateDataKeyCommand)).toHaveLength(0);
+    expect(Object.values(stack.kms.counters()).every((ops) => !ops.GenerateDataKey)).toBe(true);
   });
 });

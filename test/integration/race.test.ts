@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EMBEDDED_CREDENTIALS } from '../../src/config/aws.js';
+import { EMBEDDED_CREDENTIALS } from '../../src/cli/embedded.js';
 import { testConfig } from '../support/config.js';
 import { getKey } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';

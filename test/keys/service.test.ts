@@ -1,333 +1,423 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EncryptCommand, GenerateDataKeyCommand, DecryptCommand } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_CREDENTIALS } from '../../src/config/aws.js';
+import { EMBEDDED_CREDENTIALS } from '../../src/cli/embedded.js';
+import type { KeyParts } from '../../src/cli/compose.js';
+import { createKmsClient } from '../../src/kms/aws-backend.js';
+import {
+  KeyContentionError,
+  KeyDeletedError,
+  KeyExistsError,
+  KeyIntegrityError,
+  KeyNotFoundError,
+  KeyPendingDeletionError,
+} from '../../src/keys/errors.js';
 import { KeyCache } from '../../src/keys/cache.js';
-import { KeyIntegrityError, KeyNotFoundError, KeyPendingDeletionError } from '../../src/keys/errors.js';
 import { KeyService } from '../../src/keys/service.js';
 import { startSweeper } from '../../src/keys/sweeper.js';
 import { KmsUnavailableError } from '../../src/kms/errors.js';
-import { DynamoStore } from '../../src/store/dynamodb.js';
-import { StoreUnavailableError } from '../../src/store/store.js';
-import { ensureTable } from '../../src/store/table.js';
-import { kmsError } from '../support/aws-errors.js';
-import { auditedLogger, recordKey } from '../support/audit.js';
+import { StoreUnavailableError, type Store } from '../../src/store/store.js';
+import type { Config } from '../../src/config/schema.js';
+import { recordKey } from '../support/audit.js';
 import { TEST_REGIONS, testConfig } from '../support/config.js';
-import { startDynalite, type RunningDynalite } from '../support/dynalite.js';
-import { fakeRegionalKms } from '../support/fake-kms.js';
+import { startStack, type Stack } from '../support/stack.js';
 
 const DAY = 86_400_000;
-let dynalite: RunningDynalite;
-let raw: DynamoDBDocumentClient;
-const closers: (() => void)[] = [];
+const START = Date.parse('2026-11-22T12:00:00.000Z');
+let stack: Stack;
 
 beforeAll(async () => {
-  dynalite = await startDynalite();
-  raw = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: dynalite.endpoint,
-      credentials: EMBEDDED_CREDENTIALS,
-    }),
-  );
+  stack = await startStack(testConfig({ kms: { hedge_after_ms: 0 } }), 'key-service');
 });
 afterEach(() => {
-  while (closers.length) closers.pop()!();
+  stack.kms.faults.clear();
+  stack.kms.resetCounters();
 });
 afterAll(async () => {
-  raw.destroy();
-  await dynalite.close();
+  await stack.close();
 });
 
-interface Setup {
-  cacheTtlMs?: number;
-  deletionWindowDays?: number;
-  store?: DynamoStore;
-  fake?: ReturnType<typeof fakeRegionalKms>;
+/** A key service on the shared store and local KMS, with a clock the test moves. */
+async function setup(overrides: { cache?: Partial<Config['cache']>; kms?: Partial<Config['kms']> } = {}) {
+  const clock = { now: START };
+  const parts = await stack.keyParts(
+    {
+      cache: { ...stack.config.cache, ttl_seconds: 0, ...overrides.cache },
+      kms: { ...stack.config.kms, ...overrides.kms },
+    },
+    () => clock.now,
+  );
+  return { ...parts, clock };
 }
 
-async function setup({
-  cacheTtlMs = 60_000,
-  deletionWindowDays = 7,
-  store: given,
-  fake: sharedFake,
-}: Setup = {}) {
-  const config = testConfig().dynamodb;
-  const store =
-    given ??
-    new DynamoStore({
-      config: { ...config, endpoint: dynalite.endpoint },
-      credentials: EMBEDDED_CREDENTIALS,
-    });
-  if (!given) await ensureTable(store.homeClient, config.table_name);
-  const fake = sharedFake ?? fakeRegionalKms(TEST_REGIONS);
-  const clock = { now: Date.parse('2026-11-22T12:00:00.000Z') };
-  const keys = new KeyService({
-    store,
-    kms: fake.kms,
-    cache: new KeyCache({ ttlMs: cacheTtlMs, maxEntries: 100 }),
-    dataKeyBytes: 32,
-    deletionWindowDays,
-    clock: () => clock.now,
-    logger: auditedLogger('key-service'),
-  });
-  closers.push(() => {
-    if (!sharedFake) fake.kms.close();
-    store.close();
-  });
-  const item = (id: string) =>
-    raw.send(new GetCommand({ TableName: config.table_name, Key: { id } })).then((r) => r.Item);
-  const callCount = (
-    command: typeof GenerateDataKeyCommand | typeof EncryptCommand | typeof DecryptCommand,
-  ) =>
-    Object.values(fake.mocks).reduce(
-      (sum, mock) => sum + mock.calls().filter((c) => c.args[0] instanceof command).length,
-      0,
-    );
-  return { keys, store, fake, clock, item, callCount, table: config.table_name };
-}
-
+const calls = (operation: string) =>
+  Object.values(stack.kms.counters()).reduce((sum, ops) => sum + (ops[operation] ?? 0), 0);
 /** Base64 of a key, remembered for the log audit. */
 const b64 = (key: Uint8Array) => {
   const encoded = Buffer.from(key).toString('base64');
   recordKey(encoded);
   return encoded;
 };
+const item = (id: string) => stack.table.item(id);
+const unique = (name: string) => `${name}-${Math.random().toString(36).slice(2, 8)}`;
+
+function kmsClient(region: string) {
+  return createKmsClient({ region, endpoint: stack.kms.url, credentials: EMBEDDED_CREDENTIALS, kms: stack.config.kms });
+}
+
+/** Until the background repairs the key service started are done. */
+const repaired = (parts: KeyParts) => parts.repairer.settled();
 
 describe('KeyService.getKey', () => {
-  it('creates a key on first use and returns the same key afterwards', async () => {
-    const { keys, item } = await setup({ cacheTtlMs: 0 });
-    const first = await keys.getKey('tenant-1');
+  it('creates a key on first use, with a copy in every region, and returns the same key afterwards', async () => {
+    const { keys } = await setup();
+    const id = unique('tenant');
+    const first = await keys.getKey(id);
     expect(first).toHaveLength(32);
-    expect(b64(await keys.getKey('tenant-1'))).toBe(b64(first));
-    expect(b64(await keys.getKey('tenant-2'))).not.toBe(b64(first));
-    const stored = await item('tenant-1');
-    expect(Object.keys(stored!.keys).sort()).toEqual([...TEST_REGIONS].sort());
-    expect(stored).toMatchObject({ id: 'tenant-1', ctx: 'rkms:id', version: 1, state: 'Enabled' });
+    expect(b64(await keys.getKey(id))).toBe(b64(first));
+    expect(b64(await keys.getKey(unique('other')))).not.toBe(b64(first));
+    const stored = await item(id);
+    expect(Object.keys(stored?.keys as object)).toEqual(TEST_REGIONS);
+    expect(stored).toMatchObject({ id, ctx: 'rkms:id', version: 1, state: 'Enabled' });
+  });
+
+  it('binds every copy to its id: each decrypts with {"rkms:id": id} and with nothing else', async () => {
+    const { keys } = await setup();
+    const id = unique('bound');
+    const key = b64(await keys.getKey(id));
+    const copies = (await item(id))?.keys as Record<string, string>;
+    for (const region of TEST_REGIONS) {
+      const client = kmsClient(region);
+      const CiphertextBlob = Buffer.from(copies[region] ?? '', 'base64');
+      const opened = await client.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: { 'rkms:id': id } }));
+      expect(b64(opened.Plaintext ?? new Uint8Array())).toBe(key);
+      await expect(client.send(new DecryptCommand({ CiphertextBlob }))).rejects.toMatchObject({
+        name: 'InvalidCiphertextException',
+      });
+      client.destroy();
+    }
   });
 
   it('shares one in-flight load between concurrent requests for the same id', async () => {
-    const { keys, callCount } = await setup();
-    const results = await Promise.all(Array.from({ length: 100 }, () => keys.getKey('burst')));
+    const { keys } = await setup({ cache: { ttl_seconds: 60 } });
+    const id = unique('burst');
+    const results = await Promise.all(Array.from({ length: 100 }, () => keys.getKey(id)));
     expect(new Set(results.map(b64)).size).toBe(1);
-    expect(callCount(GenerateDataKeyCommand)).toBe(1);
-    expect(callCount(EncryptCommand)).toBe(TEST_REGIONS.length - 1);
+    expect(calls('GenerateDataKey')).toBe(1);
+    expect(calls('Encrypt')).toBe(TEST_REGIONS.length - 1);
   });
 
-  it('serves a cached key without calling KMS', async () => {
-    const { keys, callCount } = await setup();
-    await keys.getKey('cached');
-    await keys.getKey('cached');
-    expect(callCount(DecryptCommand)).toBe(0);
+  it('serves a cached key with no KMS call, and an uncached one with exactly one Decrypt', async () => {
+    const cached = await setup({ cache: { ttl_seconds: 60 } });
+    const uncached = await setup();
+    const id = unique('cache');
+    await cached.keys.getKey(id);
+    stack.kms.resetCounters();
+    b64(await cached.keys.getKey(id));
+    expect(calls('Decrypt')).toBe(0);
+    b64(await uncached.keys.getKey(id));
+    b64(await uncached.keys.getKey(id));
+    expect(calls('Decrypt')).toBe(2);
   });
 
-  it('decrypts an existing key in one region when it is not cached', async () => {
-    const { keys, callCount } = await setup({ cacheTtlMs: 0 });
-    await keys.getKey('stored');
-    await keys.getKey('stored');
-    expect(callCount(DecryptCommand)).toBe(1);
-  });
-
-  it('binds every KMS call for an id to the context {"rkms:id": id}', async () => {
-    const { keys, fake } = await setup({ cacheTtlMs: 0 });
-    await keys.getKey('bound-1');
-    await keys.getKey('bound-1');
-    await keys.getKey('bound-2');
-    const calls = Object.values(fake.mocks).flatMap((mock) => mock.calls());
-    expect(calls.length).toBeGreaterThanOrEqual(2 * TEST_REGIONS.length + 1);
-    for (const call of calls) {
-      const input = call.args[0].input as { EncryptionContext?: Record<string, string> };
-      expect(['bound-1', 'bound-2'].map((id) => ({ 'rkms:id': id }))).toContainEqual(input.EncryptionContext);
-    }
-  });
-
-  it('never treats a store read error as "not found": no key is generated', async () => {
-    const config = testConfig().dynamodb;
-    const store = new DynamoStore({
-      config: { ...config, endpoint: dynalite.endpoint },
-      credentials: EMBEDDED_CREDENTIALS,
+  it('never treats a store error as "not found": no key is generated', async () => {
+    const sockets = new Set<Socket>();
+    const refusing: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.destroy();
     });
-    await ensureTable(store.homeClient, config.table_name);
-    const { keys, callCount } = await setup({ store });
-    const dynamo = mockClient(DynamoDBDocumentClient);
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
     try {
-      dynamo.on(GetCommand).rejects(
-        Object.assign(new Error('Throughput exceeds the current capacity'), {
-          name: 'ProvisionedThroughputExceededException',
-        }),
-      );
-      await expect(keys.getKey('unlucky')).rejects.toBeInstanceOf(StoreUnavailableError);
-      expect(callCount(GenerateDataKeyCommand)).toBe(0);
-      expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+      const parts = await stack.keyParts({
+        dynamodb: {
+          ...stack.config.dynamodb,
+          endpoint: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`,
+          max_attempts: 1,
+        },
+      });
+      await expect(parts.keys.getKey(unique('unlucky'))).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(calls('GenerateDataKey')).toBe(0);
     } finally {
-      dynamo.restore();
+      refusing.close();
     }
   });
 
-  it('writes nothing when a region cannot protect the new key', async () => {
-    const { keys, fake, item } = await setup();
-    fake.mocks['us-west-1']!.on(EncryptCommand).rejects(kmsError('ThrottlingException', 'Rate exceeded'));
-    const failure = keys.getKey('half-made');
+  it('creates new keys with a quorum while a region is down, and repairs them when it is back', async () => {
+    const parts = await setup();
+    const id = unique('quorum');
+    stack.kms.faults.set('us-west-1', { down: {} });
+    const key = b64(await parts.keys.getKey(id));
+    await repaired(parts);
+    expect(Object.keys((await item(id))?.keys as object)).toEqual(['us-east-1', 'us-east-2']);
+    stack.kms.faults.clear();
+    expect(b64(await parts.keys.getKey(id))).toBe(key);
+    await repaired(parts);
+    const copies = (await item(id))?.keys as Record<string, string>;
+    expect(Object.keys(copies)).toEqual(['us-east-1', 'us-east-2', 'us-west-1']);
+    expect((await item(id))?.version).toBe(2);
+    // The added copy is a copy of the same key.
+    const client = kmsClient('us-west-1');
+    const opened = await client.send(
+      new DecryptCommand({
+        CiphertextBlob: Buffer.from(copies['us-west-1'] ?? '', 'base64'),
+        EncryptionContext: { 'rkms:id': id },
+      }),
+    );
+    client.destroy();
+    expect(b64(opened.Plaintext ?? new Uint8Array())).toBe(key);
+  });
+
+  it('stores nothing when fewer than min_regions regions can protect the key', async () => {
+    const { keys } = await setup({ kms: { min_regions: 3 } });
+    const id = unique('half-made');
+    stack.kms.faults.set('us-west-1', { throttle: {} });
+    const failure = keys.getKey(id);
     await expect(failure).rejects.toBeInstanceOf(KmsUnavailableError);
-    await expect(failure).rejects.toThrow(/us-west-1: Encrypt: ThrottlingException/);
-    expect(await item('half-made')).toBeUndefined();
+    await expect(failure).rejects.toThrow(/us-west-1: Encrypt: throttled/);
+    expect(await item(id)).toBeUndefined();
   });
 
-  it("returns the winner's key to a writer that loses the creation race, and keeps the winner's item", async () => {
-    const us = await setup();
-    // The rival is another replica: its own table here, the same KMS, so its ciphertexts decrypt for us.
-    const rival = await setup({ fake: us.fake });
-    const winnerKey = await rival.keys.getKey('contested');
-    const winnerItem = await rival.item('contested');
-
-    us.fake.mocks['us-east-1']!.on(GenerateDataKeyCommand).callsFake(async (input) => {
-      // The rival's conditional put lands while our key is being generated.
-      await raw.send(new PutCommand({ TableName: us.table, Item: winnerItem }));
-      return {
-        Plaintext: new Uint8Array(32).fill(9),
-        CiphertextBlob: new Uint8Array([1, 2, 3]),
-        KeyId: input.KeyId,
-      };
-    });
-    expect(b64(await us.keys.getKey('contested'))).toBe(b64(winnerKey));
-    expect(await us.item('contested')).toEqual(winnerItem);
+  it('gives two replicas racing for a new id one key and one item', async () => {
+    const a = await setup();
+    const b = await setup();
+    const id = unique('contested');
+    const keys = await Promise.all([a, b, a, b].map((p) => p.keys.getKey(id)));
+    expect(new Set(keys.map(b64)).size).toBe(1);
+    expect((await item(id))?.version).toBe(1);
   });
 
-  it('refuses an item whose ciphertexts were copied from another id, and reports it', async () => {
-    const { keys, item, table } = await setup({ cacheTtlMs: 0 });
-    await keys.getKey('victim');
-    const stolen = await item('victim');
-    await raw.send(new PutCommand({ TableName: table, Item: { ...stolen, id: 'attacker' } }));
-    const failure = keys.getKey('attacker');
+  it('refuses an item whose ciphertexts were copied from another id, and leaves it for an operator', async () => {
+    const { keys } = await setup();
+    const victim = unique('victim');
+    const thief = unique('thief');
+    await keys.getKey(victim);
+    const stolen = await item(victim);
+    await stack.table.put({ ...stolen, id: thief });
+    const failure = keys.getKey(thief);
     await expect(failure).rejects.toBeInstanceOf(KeyIntegrityError);
     await expect(failure).rejects.toThrow(/copied from another id, or altered/);
+    expect((await item(thief))?.keys).toEqual(stolen?.keys);
   });
 
-  it('serves an item in the original RKMS format, decrypted without a context', async () => {
-    const { keys, fake, table } = await setup({ cacheTtlMs: 0 });
+  it('serves an item in the original RKMS format, decrypted without a context, and repairs it the same way', async () => {
+    const parts = await setup();
+    const id = unique('from-go');
     const legacyKey = new Uint8Array(32).fill(42);
-    const legacyKeys = Object.fromEntries(
-      TEST_REGIONS.map((region) => [
-        region,
-        Buffer.from(fake.sealWithoutContext(region, legacyKey)).toString('base64'),
-      ]),
+    const client = kmsClient('us-east-1');
+    const { CiphertextBlob } = await client.send(
+      new EncryptCommand({ KeyId: 'alias/rkms-us-east-1', Plaintext: legacyKey }),
     );
-    await raw.send(new PutCommand({ TableName: table, Item: { id: 'from-go', keys: legacyKeys } }));
-    expect(b64(await keys.getKey('from-go'))).toBe(b64(legacyKey));
+    client.destroy();
+    await stack.table.put({ id, keys: { 'us-east-1': Buffer.from(CiphertextBlob ?? []).toString('base64') } });
+    expect(b64(await parts.keys.getKey(id))).toBe(b64(legacyKey));
+    await repaired(parts);
+    const stored = await item(id);
+    expect(Object.keys(stored?.keys as object).sort()).toEqual([...TEST_REGIONS].sort());
+    expect(stored?.ctx).toBeUndefined(); // still an original-format item, read without a context
+    expect(b64(await parts.keys.getKey(id))).toBe(b64(legacyKey));
+  });
+
+  it('serves a key whose copy in one region is not base64, reports it, and replaces only that copy', async () => {
+    const parts = await setup();
+    const id = unique('malformed');
+    const key = b64(await parts.keys.getKey(id));
+    const before = (await item(id))?.keys as Record<string, string>;
+    await stack.table.setCopy(id, 'us-east-1', '%%% not base64 %%%');
+    expect(b64(await parts.keys.getKey(id))).toBe(key);
+    await repaired(parts);
+    const after = (await item(id))?.keys as Record<string, string>;
+    expect(after['us-east-1']).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+    expect(after['us-east-2']).toBe(before['us-east-2']);
+    expect(after['us-west-1']).toBe(before['us-west-1']);
+  });
+
+  it('serves a key whose copy one region refuses (bit-flipped) from another region, and replaces that copy', async () => {
+    const parts = await setup();
+    const id = unique('flipped');
+    const key = b64(await parts.keys.getKey(id));
+    const copy = Buffer.from(((await item(id))?.keys as Record<string, string>)['us-east-1'] ?? '', 'base64');
+    copy[copy.length - 3] = (copy[copy.length - 3] ?? 0) ^ 1;
+    await stack.table.setCopy(id, 'us-east-1', copy.toString('base64'));
+    expect(b64(await parts.keys.getKey(id))).toBe(key);
+    await repaired(parts);
+    stack.kms.resetCounters();
+    expect(b64(await parts.keys.getKey(id))).toBe(key);
+    expect(stack.kms.counters()['us-east-1']?.Decrypt).toBe(1);
+  });
+
+  it('answers KeyIntegrityError when no copy is well-formed', async () => {
+    const { keys } = await setup();
+    const id = unique('ruined');
+    await stack.table.put({ id, keys: { 'us-east-1': '!!', 'us-east-2': 42 }, ctx: 'rkms:id', version: 1 });
+    await expect(keys.getKey(id)).rejects.toBeInstanceOf(KeyIntegrityError);
+  });
+
+  it('caches nothing from a load that a deletion overtook', async () => {
+    const { keys } = await setup({ cache: { ttl_seconds: 60 } });
+    const id = unique('overtaken');
+    await (await setup()).keys.getKey(id);
+    stack.kms.faults.set('us-east-1', { latency: { ms: 300 } });
+    const load = keys.getKey(id);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await keys.scheduleDeletion(id);
+    b64(await load); // it read the key before the deletion, so this caller may have it...
+    await expect(keys.getKey(id)).rejects.toBeInstanceOf(KeyPendingDeletionError); // ...but nobody after
+  });
+
+  it('answers a hung store with StoreUnavailable when the request deadline passes', async () => {
+    const sockets = new Set<Socket>();
+    const hung: Server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const parts = await stack.keyParts({
+        server: { ...stack.config.server, request_timeout_ms: 300 },
+        dynamodb: { ...stack.config.dynamodb, endpoint: `http://127.0.0.1:${(hung.address() as AddressInfo).port}` },
+      });
+      const started = Date.now();
+      const failure = parts.keys.getKey(unique('stuck'));
+      await expect(failure).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(failure).rejects.toThrow(/no answer before the request deadline/);
+      // Without the deadline it would wait 3 attempts × 2 s; the bound is loose on purpose.
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(calls('GenerateDataKey')).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
+  });
+});
+
+describe('KeyService.createKey', () => {
+  it('creates a key for a new id (201), and refuses an id that has one', async () => {
+    const { keys } = await setup();
+    const id = unique('explicit');
+    const key = b64(await keys.createKey(id));
+    expect(b64(await keys.getKey(id))).toBe(key);
+    await expect(keys.createKey(id)).rejects.toBeInstanceOf(KeyExistsError);
+    await keys.scheduleDeletion(id);
+    await expect(keys.createKey(id)).rejects.toBeInstanceOf(KeyExistsError);
   });
 });
 
 describe('KeyService deletion', () => {
-  it('refuses a pending key, restores the same key, and frees the id after the deletion date', async () => {
-    const { keys, clock, item } = await setup({ deletionWindowDays: 7 });
-    const original = b64(await keys.getKey('doomed'));
+  it('refuses a pending key, restores the same key, and destroys it after the window, leaving a tombstone', async () => {
+    const { keys, clock } = await setup();
+    const id = unique('doomed');
+    const original = b64(await keys.getKey(id));
 
-    const status = await keys.scheduleDeletion('doomed');
-    expect(status).toEqual({
-      id: 'doomed',
-      state: 'PendingDeletion',
-      deletionDate: '2026-11-29T12:00:00.000Z',
-    });
-    await expect(keys.getKey('doomed')).rejects.toBeInstanceOf(KeyPendingDeletionError);
-    // Deleting again changes nothing.
-    expect(await keys.scheduleDeletion('doomed')).toEqual(status);
+    const status = await keys.scheduleDeletion(id);
+    expect(status).toEqual({ id, state: 'PendingDeletion', deletionDate: '2026-11-29T12:00:00.000Z' });
+    await expect(keys.getKey(id)).rejects.toBeInstanceOf(KeyPendingDeletionError);
+    expect(await keys.scheduleDeletion(id)).toEqual(status); // deleting again changes nothing
 
-    expect(await keys.restore('doomed')).toEqual({ id: 'doomed', state: 'Enabled' });
-    expect(b64(await keys.getKey('doomed'))).toBe(original);
+    expect(await keys.restore(id)).toEqual({ id, state: 'Enabled' });
+    expect(b64(await keys.getKey(id))).toBe(original);
 
-    await keys.scheduleDeletion('doomed');
+    await keys.scheduleDeletion(id);
     clock.now += 7 * DAY - 1;
-    await expect(keys.getKey('doomed')).rejects.toBeInstanceOf(KeyPendingDeletionError);
+    await expect(keys.getKey(id)).rejects.toBeInstanceOf(KeyPendingDeletionError);
     clock.now += 1;
-    const replacement = b64(await keys.getKey('doomed'));
-    expect(replacement).not.toBe(original);
-    expect((await item('doomed'))!.version).toBe(1);
-  });
+    const gone = keys.getKey(id);
+    await expect(gone).rejects.toBeInstanceOf(KeyDeletedError);
+    await expect(gone).rejects.toThrow(/was deleted on 2026-11-29T12:00:00.000Z.*POST \/key/);
+    const tombstone = await item(id);
+    expect(tombstone).toMatchObject({ id, state: 'Deleted', deletion_date: '2026-11-29T12:00:00.000Z' });
+    expect(tombstone?.keys).toBeUndefined();
+    await expect(keys.getKey(id)).rejects.toBeInstanceOf(KeyDeletedError); // never a silent new key
+    await expect(keys.scheduleDeletion(id)).rejects.toBeInstanceOf(KeyDeletedError);
+    await expect(keys.restore(id)).rejects.toBeInstanceOf(KeyDeletedError);
 
-  it('cannot restore a key whose deletion date has passed', async () => {
-    const { keys, clock, item } = await setup();
-    await keys.getKey('late');
-    await keys.scheduleDeletion('late');
-    clock.now += 8 * DAY;
-    await expect(keys.restore('late')).rejects.toThrow(/the key was deleted on 2026-11-29T12:00:00.000Z/);
-    expect(await item('late')).toBeUndefined();
+    const replacement = b64(await keys.createKey(id));
+    expect(replacement).not.toBe(original);
+    expect(b64(await keys.getKey(id))).toBe(replacement);
+    // Versions keep growing across re-creation, so no stale writer can mistake the new item for the old.
+    expect((await item(id))?.version).toBe((tombstone?.version as number) + 1);
   });
 
   it('answers "not found" for ids without a key', async () => {
     const { keys } = await setup();
-    await expect(keys.scheduleDeletion('never')).rejects.toBeInstanceOf(KeyNotFoundError);
-    await expect(keys.restore('never')).rejects.toBeInstanceOf(KeyNotFoundError);
-  });
-
-  it('deletes at once with a zero window and no cache', async () => {
-    const { keys, item } = await setup({ deletionWindowDays: 0, cacheTtlMs: 0 });
-    const before = b64(await keys.getKey('now'));
-    expect(await keys.scheduleDeletion('now')).toEqual({
-      id: 'now',
-      state: 'Deleted',
-      deletionDate: '2026-11-22T12:00:00.000Z',
-    });
-    expect(await item('now')).toBeUndefined();
-    expect(b64(await keys.getKey('now'))).not.toBe(before);
-  });
-
-  it('never destroys a key before the cache TTL has passed, so no replica still serves it', async () => {
-    const { keys } = await setup({ deletionWindowDays: 0, cacheTtlMs: 300_000 });
-    await keys.getKey('cached-elsewhere');
-    expect(await keys.scheduleDeletion('cached-elsewhere')).toEqual({
-      id: 'cached-elsewhere',
-      state: 'PendingDeletion',
-      deletionDate: '2026-11-22T12:05:00.000Z',
-    });
-    // This replica dropped its own cached copy at once.
-    await expect(keys.getKey('cached-elsewhere')).rejects.toBeInstanceOf(KeyPendingDeletionError);
+    await expect(keys.scheduleDeletion(unique('never'))).rejects.toBeInstanceOf(KeyNotFoundError);
+    await expect(keys.restore(unique('never'))).rejects.toBeInstanceOf(KeyNotFoundError);
   });
 
   it('deletes and restores items of the original RKMS format', async () => {
-    const { keys, fake, table, item } = await setup({ cacheTtlMs: 0 });
+    const { keys } = await setup();
+    const id = unique('go-item');
     const legacyKey = new Uint8Array(32).fill(5);
-    await raw.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          id: 'go-item',
-          keys: {
-            'us-east-1': Buffer.from(fake.sealWithoutContext('us-east-1', legacyKey)).toString('base64'),
-          },
-        },
-      }),
+    const client = kmsClient('us-east-1');
+    const { CiphertextBlob } = await client.send(
+      new EncryptCommand({ KeyId: 'alias/rkms-us-east-1', Plaintext: legacyKey }),
     );
-    await keys.scheduleDeletion('go-item');
-    await keys.restore('go-item');
-    expect(b64(await keys.getKey('go-item'))).toBe(b64(legacyKey));
-    expect((await item('go-item'))!.ctx).toBeUndefined();
+    client.destroy();
+    await stack.table.put({ id, keys: { 'us-east-1': Buffer.from(CiphertextBlob ?? []).toString('base64') } });
+    await keys.scheduleDeletion(id);
+    await keys.restore(id);
+    expect(b64(await keys.getKey(id))).toBe(b64(legacyKey));
+    expect((await item(id))?.ctx).toBeUndefined();
   });
 
   it('sweeps the keys whose deletion date has passed, and only those', async () => {
-    const { keys, clock, item } = await setup();
-    for (const id of ['sweep-a', 'sweep-b', 'sweep-keep']) await keys.getKey(id);
-    await keys.scheduleDeletion('sweep-a');
-    await keys.scheduleDeletion('sweep-b');
+    const { keys, clock } = await setup();
+    const [a, b, keep] = [unique('sweep-a'), unique('sweep-b'), unique('sweep-keep')];
+    for (const id of [a, b, keep]) await keys.getKey(id);
+    await keys.scheduleDeletion(a);
+    await keys.scheduleDeletion(b);
     clock.now += 3 * DAY;
-    await keys.scheduleDeletion('sweep-keep');
+    await keys.scheduleDeletion(keep);
     clock.now += 5 * DAY;
-    expect((await keys.sweep()).sort()).toEqual(['sweep-a', 'sweep-b']);
-    expect(await item('sweep-a')).toBeUndefined();
-    expect((await item('sweep-keep'))!.state).toBe('PendingDeletion');
+    const swept = await keys.sweep();
+    expect(swept).toContain(a);
+    expect(swept).toContain(b);
+    expect(swept).not.toContain(keep);
+    expect((await item(a))?.state).toBe('Deleted');
+    expect((await item(keep))?.state).toBe('PendingDeletion');
+  });
+
+  it('gives up with KeyContention rather than looping when the item keeps changing', async () => {
+    const parts = await setup();
+    const id = unique('churn');
+    b64(await parts.keys.getKey(id));
+    let rounds = 0;
+    // Another writer changes the item between each read RKMS makes and its write.
+    const churning = new Proxy(parts.store, {
+      get(target, property) {
+        if (property === 'scheduleDeletion') {
+          return async (...args: Parameters<Store['scheduleDeletion']>) => {
+            rounds++;
+            const current = await item(id);
+            await stack.table.put({ ...current, version: (current?.version as number) + 1 });
+            return target.scheduleDeletion(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const service = new KeyService({
+      store: churning,
+      kms: parts.kms,
+      cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }),
+      repairer: parts.repairer,
+      dataKeyBytes: 32,
+      deletionWindowDays: 7,
+      requestTimeoutMs: 5_000,
+      clock: Date.now,
+    });
+    await expect(service.scheduleDeletion(id)).rejects.toBeInstanceOf(KeyContentionError);
+    expect(rounds).toBe(4);
   });
 });
 
 describe('the periodic sweep', () => {
   it('destroys keys past their deletion date without anyone asking for them', async () => {
-    const { keys, clock, item } = await setup();
-    await keys.getKey('forgotten');
-    await keys.scheduleDeletion('forgotten');
+    const { keys, clock } = await setup();
+    const id = unique('forgotten');
+    await keys.getKey(id);
+    await keys.scheduleDeletion(id);
     clock.now += 8 * DAY;
     const sweeper = startSweeper(keys, 20);
     try {
-      await expect.poll(() => item('forgotten'), { timeout: 5_000, interval: 20 }).toBeUndefined();
+      await expect.poll(async () => (await item(id))?.state, { timeout: 10_000, interval: 20 }).toBe('Deleted');
     } finally {
       sweeper?.stop();
     }

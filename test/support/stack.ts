@@ -46,11 +46,15 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
   await ensureEmbeddedKeys(config, kms.url);
   const endpoints = { kms: kms.url, dynamodb: dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS };
   const closers: (() => Promise<void>)[] = [];
+  // The shared table is created by the first part that starts; a test that points a part
+  // at another store endpoint (a broken one) gets no table creation and no embedded store.
   const withTable = (overrides: Partial<Config>): Config => ({
     ...config,
     ...overrides,
-    dynamodb: { ...config.dynamodb, create_table: true },
+    dynamodb: { ...config.dynamodb, ...overrides.dynamodb, create_table: !overrides.dynamodb?.endpoint },
   });
+  const endpointsFor = (overrides: Partial<Config>) =>
+    overrides.dynamodb?.endpoint ? { ...endpoints, dynamodb: overrides.dynamodb.endpoint } : endpoints;
   const raw = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS }),
   );
@@ -88,13 +92,13 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
       },
     },
     async startService(overrides = {}, clock) {
-      const service = await createService(withTable(overrides), logger, endpoints, clock);
+      const service = await createService(withTable(overrides), logger, endpointsFor(overrides), clock);
       closers.push(() => service.close());
       await service.app.listen({ host: '127.0.0.1', port: 0 });
       return { service, url: `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}` };
     },
     async keyParts(overrides = {}, clock) {
-      const parts = await createKeyParts(withTable(overrides), logger, endpoints, clock);
+      const parts = await createKeyParts(withTable(overrides), logger, endpointsFor(overrides), clock);
       closers.push(() => parts.close());
       return parts;
     },
