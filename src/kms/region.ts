@@ -53,6 +53,7 @@ export class Region {
   /** A latency older than this is forgotten, so a region once slow is tried first again later. */
   private readonly latencyMemoryMs: number;
   private latency: { ms: number; at: number } | undefined;
+  private lostRaceAt: number | undefined;
   private lastCall: RegionHealth['lastCall'];
   private keyArnLookup: Promise<string> | undefined;
 
@@ -97,10 +98,19 @@ export class Region {
     return this.breaker.probeDue;
   }
 
-  /** Moving average of recent calls' latency; undefined when none was measured lately. */
+  /** Moving average of recent answers' latency; undefined when none was measured lately. */
   get averageLatencyMs(): number | undefined {
     if (!this.latency || this.clock() - this.latency.at > this.latencyMemoryMs) return undefined;
     return this.latency.ms;
+  }
+
+  /**
+   * A call here lost to a hedge lately: the region is tried after the others until the
+   * memory passes, then first again — one lost race is enough to move reads, and a
+   * region that recovered gets them back within that memory.
+   */
+  get lostRaceRecently(): boolean {
+    return this.lostRaceAt !== undefined && this.clock() - this.lostRaceAt <= this.latencyMemoryMs;
   }
 
   get health(): RegionHealth {
@@ -196,8 +206,8 @@ export class Region {
       return await abortable(work, signal);
     } catch (err) {
       if (err instanceof RegionCallError && err.kind !== 'cancelled') throw err;
-      // Stopped waiting because another region answered first: this one is at least this slow.
-      this.recordLatency(performance.now() - started, { atLeast: true });
+      // Stopped waiting because another region answered first: tried after the others for a while.
+      this.lostRaceAt = this.clock();
       if (err instanceof RegionCallError) throw err;
       return this.cancelledWhileWaiting(operation, signal);
     }
@@ -256,13 +266,8 @@ export class Region {
     );
   }
 
-  /**
-   * A moving average of answers; a call that lost to a hedge raises it to at least its
-   * own duration at once, so one hedge is enough to send reads elsewhere first.
-   */
-  private recordLatency(ms: number, { atLeast = false } = {}): void {
+  private recordLatency(ms: number): void {
     const previous = this.averageLatencyMs;
-    const average = previous === undefined ? ms : 0.8 * previous + 0.2 * ms;
-    this.latency = { ms: atLeast ? Math.max(previous ?? 0, ms) : average, at: this.clock() };
+    this.latency = { ms: previous === undefined ? ms : 0.7 * previous + 0.3 * ms, at: this.clock() };
   }
 }

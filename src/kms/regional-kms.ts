@@ -46,7 +46,8 @@ export class RegionalKms implements Kms {
     const rank = (region: Region) => {
       if (region.probeDue) return 0;
       const slow =
-        this.options.hedgeAfterMs > 0 && (region.averageLatencyMs ?? 0) > this.options.hedgeAfterMs;
+        region.lostRaceRecently ||
+        (this.options.hedgeAfterMs > 0 && (region.averageLatencyMs ?? 0) > this.options.hedgeAfterMs);
       return slow ? 2 : 1;
     };
     return this.members

@@ -19,13 +19,18 @@ const running = new Set<ChildProcess>();
 
 /** Runs `rkms <args>` from the sources, as `npm start` does; its output also goes to the log audit. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+  return runScript('src/cli/main.ts', args, env, `cli-${args[0] ?? 'serve'}`);
+}
+
+/** Runs a TypeScript file of the repository in a process of its own, its output going to the log audit. */
+export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, label: string): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  const audit = auditLogStream(`cli-${args[0] ?? 'serve'}`);
+  const audit = auditLogStream(label);
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => {
