@@ -23,7 +23,8 @@ export class KeyCache {
       ttl: ttlMs,
       // Exact expiry from the given clock, rather than a clock cached for a millisecond.
       ttlResolution: 0,
-      perf: { now: clock },
+      // lru-cache reads a start time of 0 as "no TTL"; a test clock may well start there.
+      perf: { now: () => clock() + 1 },
       dispose: (key) => key.fill(0),
     });
     this.purgeTimer = setInterval(() => this.entries.purgeStale(), Math.max(1_000, ttlMs));
