@@ -31,6 +31,7 @@ export interface Exchange {
   url: string;
   /** An earlier attempt failed in a way that leaves open whether the server carried it out. */
   earlierMayHaveApplied: boolean;
+  attempts: number;
 }
 
 /**
@@ -81,7 +82,7 @@ export async function callRkms(
       if (verdict.kind !== 'retry') {
         replicas.succeeded(index);
         if (verdict.kind === 'success') budget.succeeded();
-        return { answer, url, earlierMayHaveApplied };
+        return { answer, url, earlierMayHaveApplied, attempts };
       }
       failure = verdict.error;
       earlierMayHaveApplied ||= verdict.mayHaveApplied;

@@ -35,7 +35,7 @@ export function classify(answer: Answer, url: string): Verdict {
 }
 
 /** An RkmsError from an error answer: the server's type and message, or the status's. */
-export function answerError(answer: Answer, url: string, retryable = false): RkmsError {
+export function answerError(answer: Answer, url: string, retryable = false, attempts = 1): RkmsError {
   const body = answer.body as { error_type?: unknown; error_message?: unknown } | undefined;
   const errorType =
     typeof body?.error_type === 'string'
@@ -52,5 +52,6 @@ export function answerError(answer: Answer, url: string, retryable = false): Rkm
     url,
     retryAfterSeconds: answer.retryAfterSeconds,
     retryable,
+    attempts,
   });
 }

@@ -4,6 +4,7 @@ import { encodedKeyOf, statusOf, type KeyStatus } from './bodies.js';
 import { callLimits, callRkms, type CallLimits, type Exchange } from './call.js';
 import { answerError } from './classify.js';
 import { checkHeader, open, seal, type Bytes } from './envelope.js';
+import type { RkmsError } from './errors.js';
 import { KeyCache } from './key-cache.js';
 import { resolveOptions, type CallOptions, type ResolvedOptions, type RkmsClientOptions } from './options.js';
 import { Replicas } from './replicas.js';
@@ -60,7 +61,7 @@ export class RkmsClient {
     }
     if (exchange.earlierMayHaveApplied && errorTypeOf(exchange.answer) === 'KeyExists')
       return keyFromBase64(await this.fetchKey(id, limits));
-    throw answerError(exchange.answer, exchange.url);
+    throw failure(exchange);
   }
 
   /** Schedules the id's key for deletion (DELETE /key) and drops it from this client's cache. */
@@ -109,7 +110,7 @@ export class RkmsClient {
   private async fetchKey(id: string, limits: CallLimits): Promise<string> {
     const deletions = this.deletions;
     const exchange = await this.send({ method: 'GET', path: '/key', id }, limits);
-    if (!isSuccess(exchange.answer)) throw answerError(exchange.answer, exchange.url);
+    if (!isSuccess(exchange.answer)) throw failure(exchange);
     const encoded = encodedKeyOf(exchange, id);
     if (deletions === this.deletions) this.cache?.set(id, keyFromBase64(encoded));
     return encoded;
@@ -117,13 +118,18 @@ export class RkmsClient {
 
   private async statusCall(request: ApiRequest, call: CallOptions | undefined): Promise<KeyStatus> {
     const exchange = await this.send(request, callLimits(this.options, call));
-    if (!isSuccess(exchange.answer)) throw answerError(exchange.answer, exchange.url);
+    if (!isSuccess(exchange.answer)) throw failure(exchange);
     return statusOf(exchange, request.id);
   }
 
   private send(request: ApiRequest, limits: CallLimits): Promise<Exchange> {
     return callRkms(request, limits, { options: this.options, replicas: this.replicas, budget: this.budget });
   }
+}
+
+/** The error of a call that ended with an error answer. */
+function failure({ answer, url, attempts }: Exchange): RkmsError {
+  return answerError(answer, url, false, attempts);
 }
 
 function isSuccess(answer: Answer): boolean {

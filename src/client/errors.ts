@@ -58,9 +58,12 @@ export class RkmsError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly retryable: boolean;
   readonly attempts: number;
+  /** Kept to copy the error, out of sight of loggers. */
+  readonly #details: RkmsErrorDetails;
 
-  constructor(private readonly details: RkmsErrorDetails) {
+  constructor(details: RkmsErrorDetails) {
     super(details.message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.#details = details;
     this.errorType = details.errorType;
     this.attempts = details.attempts ?? 1;
     this.status = details.status;
@@ -72,7 +75,7 @@ export class RkmsError extends Error {
 
   /** The same error, as the end of a call that made `attempts` attempts. */
   afterAttempts(attempts: number): RkmsError {
-    return new RkmsError({ ...this.details, attempts });
+    return new RkmsError({ ...this.#details, attempts });
   }
 }
 

@@ -112,8 +112,14 @@ describe('retries', () => {
     a.script(rkmsError(409, 'KeyPendingDeletion'));
     const error = await rejection(client().getKey('t'));
     expect(error).toMatchObject({ errorType: 'KeyPendingDeletion', status: 409, retryable: false });
+    a.script(rkmsError(503, 'KeyContention'), rkmsError(404, 'KeyNotFound'));
+    expect(await rejection(client({ urls: [a.url] }).deleteKey('t'))).toMatchObject({
+      errorType: 'KeyNotFound',
+      attempts: 2,
+    });
     expect(error.message).toContain('scripted KeyPendingDeletion');
     expect(b.seen).toEqual([]);
+    expect(a.seen).toHaveLength(3);
   });
 
   it('does not retry a 500: it is a bug, and retrying multiplies it', async () => {
