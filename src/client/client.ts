@@ -56,7 +56,7 @@ export class RkmsClient {
     const exchange = await this.send({ method: 'POST', path: '/key', id }, limits);
     if (isSuccess(exchange.answer)) {
       const encoded = encodedKeyOf(exchange, id);
-      this.cache?.set(id, keyFromBase64(encoded));
+      this.remember(id, encoded);
       return keyFromBase64(encoded);
     }
     if (exchange.earlierMayHaveApplied && errorTypeOf(exchange.answer) === 'KeyExists')
@@ -112,8 +112,15 @@ export class RkmsClient {
     const exchange = await this.send({ method: 'GET', path: '/key', id }, limits);
     if (!isSuccess(exchange.answer)) throw failure(exchange);
     const encoded = encodedKeyOf(exchange, id);
-    if (deletions === this.deletions) this.cache?.set(id, keyFromBase64(encoded));
+    if (deletions === this.deletions) this.remember(id, encoded);
     return encoded;
+  }
+
+  private remember(id: string, encoded: string): void {
+    if (!this.cache) return;
+    const key = keyFromBase64(encoded);
+    this.cache.set(id, key);
+    key.fill(0);
   }
 
   private async statusCall(request: ApiRequest, call: CallOptions | undefined): Promise<KeyStatus> {
