@@ -5,6 +5,7 @@ import type { KeyService } from '../keys/service.js';
 import type { Kms } from '../kms/kms.js';
 import type { Store } from '../store/store.js';
 import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.js';
+import { echoRequestId, requestIdOf } from './request-id.js';
 import { createKeyRoute } from './routes/create-key.js';
 import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
@@ -34,10 +35,13 @@ export async function buildApp({
     exposeHeadRoutes: false,
     return503OnClosing: true,
     bodyLimit: 16 * 1024,
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'requestId',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', echoRequestId);
   app.addHook('onRequest', refuseUndecodableQuery);
 
   for (const prefix of ['', `/api/${apiVersion}`]) {

@@ -200,3 +200,19 @@ describe('errors', () => {
     expect(Object.values(stack.kms.counters()).every((ops) => !ops.GenerateDataKey)).toBe(true);
   });
 });
+
+describe('request ids', () => {
+  it('uses a safe incoming x-request-id, replaces an unsafe one, and returns it on every answer', async () => {
+    const given = await call(base, 'GET', '/key?id=traced', { headers: { 'x-request-id': 'lb-1234.abc' } });
+    expect(given.headers.get('x-request-id')).toBe('lb-1234.abc');
+    const failed = await call(base, 'GET', '/key', { headers: { 'x-request-id': 'lb-5678' } });
+    expect(failed.status).toBe(400);
+    expect(failed.headers.get('x-request-id')).toBe('lb-5678');
+    for (const unsafe of ['x'.repeat(129), 'has space', 'quote"d', '<script>']) {
+      const reply = await call(base, 'GET', '/healthz', { headers: { 'x-request-id': unsafe } });
+      expect(reply.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const generated = await call(base, 'GET', '/nope');
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
