@@ -50,7 +50,7 @@ async function startServer(dir: string, cacheTtlSeconds: number): Promise<Server
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /RKMS listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
+      if (match?.[1]) resolve(match[1]);
     });
     child.on('exit', (code) => {
       reject(new Error(`server exited with ${code}: ${out}`));

@@ -41,7 +41,9 @@ export async function createKeyParts(
   clock: Clock = systemClock,
 ): Promise<KeyParts> {
   const { credentials } = embedded;
-  const storeConfig = embedded.dynamodb ? { ...config.dynamodb, endpoint: embedded.dynamodb } : config.dynamodb;
+  const storeConfig = embedded.dynamodb
+    ? { ...config.dynamodb, endpoint: embedded.dynamodb }
+    : config.dynamodb;
   const storeCredentials = embedded.dynamodb ? credentials : undefined;
   if (config.dynamodb.create_table) await ensureTable(storeConfig, { credentials: storeCredentials, logger });
   const store = new DynamoStore({ config: storeConfig, clock, credentials: storeCredentials, logger });

@@ -1,7 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  NotFoundException,
+} from '@aws-sdk/client-kms';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -96,8 +101,12 @@ export async function ensureEmbeddedKeys(config: Config, endpoint: string): Prom
           { cause: err },
         );
       }
-      const created = await client.send(new CreateKeyCommand({ Description: `RKMS embedded key for ${region}` }));
-      await client.send(new CreateAliasCommand({ AliasName: keyId, TargetKeyId: created.KeyMetadata?.KeyId }));
+      const created = await client.send(
+        new CreateKeyCommand({ Description: `RKMS embedded key for ${region}` }),
+      );
+      await client.send(
+        new CreateAliasCommand({ AliasName: keyId, TargetKeyId: created.KeyMetadata?.KeyId }),
+      );
     } finally {
       client.destroy();
     }

@@ -59,7 +59,10 @@ export function repairCommand(): Command {
 function progressReporter(): { update: (summary: ScanSummary) => void; stop: () => void } {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: 'repair |{bar}| {value} items scanned · {repaired} repaired · {failed} failed' },
+      {
+        stream: process.stderr,
+        format: 'repair |{bar}| {value} items scanned · {repaired} repaired · {failed} failed',
+      },
       cliProgress.Presets.shades_classic,
     );
     // The table's size is not known ahead of a scan: the bar grows with it.
@@ -69,7 +72,9 @@ function progressReporter(): { update: (summary: ScanSummary) => void; stop: () 
         bar.setTotal(Math.max(s.scanned * 2, 1));
         bar.update(s.scanned, { repaired: totalRepaired(s), failed: s.failed.length });
       },
-      stop: () => bar.stop(),
+      stop: () => {
+        bar.stop();
+      },
     };
   }
   let last = Date.now();
@@ -77,7 +82,9 @@ function progressReporter(): { update: (summary: ScanSummary) => void; stop: () 
     update: (s) => {
       if (Date.now() - last < PROGRESS_LINE_MS) return;
       last = Date.now();
-      process.stderr.write(`repair: ${s.scanned} items scanned, ${totalRepaired(s)} copies repaired, ${s.failed.length} failed\n`);
+      process.stderr.write(
+        `repair: ${s.scanned} items scanned, ${totalRepaired(s)} copies repaired, ${s.failed.length} failed\n`,
+      );
     },
     stop: () => undefined,
   };
@@ -98,7 +105,9 @@ function describe(s: ScanSummary, dryRun: boolean): string {
     `  damaged copies found: ${s.damaged}; ${dryRun ? 'would rewrap' : 'rewrapped'}: ${s.rewrapped}`,
     `  failed: ${s.failed.length}`,
     ...s.failed.slice(0, 20).map((f) => `    ${JSON.stringify(f.id)}: ${f.reason}`),
-    ...(s.failed.length > 20 ? [`    ... and ${s.failed.length - 20} more (see the JSON summary on stdout)`] : []),
+    ...(s.failed.length > 20
+      ? [`    ... and ${s.failed.length - 20} more (see the JSON summary on stdout)`]
+      : []),
   ];
   return `${lines.join('\n')}\n`;
 }

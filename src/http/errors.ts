@@ -50,9 +50,10 @@ const FASTIFY_TYPES: Record<string, string> = {
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
   if (mapping) {
-    const log =
-      mapping.status >= 500 ? request.log.warn.bind(request.log) : request.log.info.bind(request.log);
-    log({ errorType: mapping.type, reason: error.message }, 'request failed');
+    request.log[mapping.logLevel](
+      { errorType: mapping.type, reason: error.message, ...logDetails(error) },
+      'request failed',
+    );
     if (mapping.retryAfter) void reply.header('retry-after', String(mapping.retryAfter));
     return reply.status(mapping.status).send(body(mapping.type, error.message));
   }
@@ -90,22 +91,36 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
  * The query parser keeps an undecodable value as its raw text, so `%ED%A0%80` would
  * become the id "%ED%A0%80" (the same id as its properly escaped form). Refuse it.
  */
-export async function refuseUndecodableQuery(request: FastifyRequest): Promise<void> {
+export function refuseUndecodableQuery(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: (err?: Error) => void,
+): void {
   const query = request.url.split('?', 2)[1];
-  if (!query) return;
   try {
-    decodeURIComponent(query);
+    if (query) decodeURIComponent(query);
   } catch {
-    throw new BadRequestError(
-      'the query string is not valid percent-encoded UTF-8: escape ids with encodeURIComponent',
+    done(
+      new BadRequestError(
+        'the query string is not valid percent-encoded UTF-8: escape ids with encodeURIComponent',
+      ),
     );
+    return;
   }
+  done();
 }
 
 /** What the log gets beyond the message: each region's or the store's raw error. */
 function logDetails(error: Error): Record<string, unknown> {
   if (error instanceof KmsUnavailableError) {
-    return { regions: error.failures.map((f) => ({ region: f.region, kind: f.kind, reason: f.reason, detail: f.detail })) };
+    return {
+      regions: error.failures.map((f) => ({
+        region: f.region,
+        kind: f.kind,
+        reason: f.reason,
+        detail: f.detail,
+      })),
+    };
   }
   if (error instanceof StoreUnavailableError && error.detail) return { detail: error.detail };
   return {};

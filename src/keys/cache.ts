@@ -30,7 +30,10 @@ export class KeyCache {
     });
     this.entries = entries;
     // A timer per entry (lru-cache's ttlAutopurge) would cost one timer per key; one sweep does.
-    this.purgeTimer = setInterval(() => entries.purgeStale(), Math.max(1000, Math.min(ttlMs, MAX_PURGE_INTERVAL_MS)));
+    this.purgeTimer = setInterval(
+      () => entries.purgeStale(),
+      Math.max(1000, Math.min(ttlMs, MAX_PURGE_INTERVAL_MS)),
+    );
     this.purgeTimer.unref();
   }
 

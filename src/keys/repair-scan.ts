@@ -168,7 +168,13 @@ async function diagnose(kms: Kms, record: StoredKey, options: ScanOptions): Prom
     if (missing.length === 0) return undefined;
     const opened = await kms.open(record.copies, context);
     const refused = opened.refused.map((f) => f.region);
-    return { plaintext: opened.plaintext, missing, damaged: [...damaged, ...refused], rewrap: [], unchecked: [] };
+    return {
+      plaintext: opened.plaintext,
+      missing,
+      damaged: [...damaged, ...refused],
+      rewrap: [],
+      unchecked: [],
+    };
   }
 
   let plaintext: Uint8Array | undefined;
@@ -191,11 +197,14 @@ async function diagnose(kms: Kms, record: StoredKey, options: ScanOptions): Prom
     }
     if (!plaintext) plaintext = opened.plaintext;
     else {
-      const same = plaintext.length === opened.plaintext.length && timingSafeEqual(plaintext, opened.plaintext);
+      const same =
+        plaintext.length === opened.plaintext.length && timingSafeEqual(plaintext, opened.plaintext);
       wipe(opened.plaintext);
       if (!same) {
         wipe(plaintext);
-        throw new Error(`copies in different regions hold different keys; needs an operator (found in ${region})`);
+        throw new Error(
+          `copies in different regions hold different keys; needs an operator (found in ${region})`,
+        );
       }
     }
     if (options.rewrap && opened.keyArn !== (await kms.keyArn(region))) rewrap.push(region);

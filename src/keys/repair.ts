@@ -50,9 +50,9 @@ export class Repairer {
   private readonly incompleteLog: LogLimiter;
   /** Ids with a repair running or waiting: at most one per id. */
   private readonly queued = new Set<string>();
-  private readonly waiting: Array<() => Promise<void>> = [];
+  private readonly waiting: (() => Promise<void>)[] = [];
   private running = 0;
-  private idle: Array<() => void> = [];
+  private idle: (() => void)[] = [];
 
   constructor(options: RepairerOptions) {
     this.store = options.store;
@@ -66,7 +66,9 @@ export class Repairer {
 
   /** Configured regions without a good copy: missing, malformed, or refused by their region. */
   regionsToRepair(record: StoredKey, damaged: readonly string[] = []): string[] {
-    return this.kms.regions.filter((region) => record.copies[region] === undefined || damaged.includes(region));
+    return this.kms.regions.filter(
+      (region) => record.copies[region] === undefined || damaged.includes(region),
+    );
   }
 
   /**
@@ -86,10 +88,16 @@ export class Repairer {
       try {
         const result = await this.repair(record, key, reachable, deadlineAfter(this.timeoutMs));
         if (result.repaired.length > 0) {
-          this.logger?.info({ id: record.id, regions: result.repaired }, 'repaired missing or damaged copies');
+          this.logger?.info(
+            { id: record.id, regions: result.repaired },
+            'repaired missing or damaged copies',
+          );
         }
         if (result.failed.length > 0) {
-          this.logger?.warn({ id: record.id, failed: result.failed }, 'could not repair some copies; will retry');
+          this.logger?.warn(
+            { id: record.id, failed: result.failed },
+            'could not repair some copies; will retry',
+          );
         }
       } catch (err) {
         this.logger?.warn({ id: record.id, err }, 'repair failed; the next read retries it');

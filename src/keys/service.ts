@@ -193,8 +193,14 @@ export class KeyService {
   private async open(record: StoredKey, signal: AbortSignal): Promise<Uint8Array> {
     const { id } = record;
     if (Object.keys(record.copies).length === 0) {
-      this.logger?.error({ id, malformed: record.malformed }, 'stored key has no well-formed copy: needs an operator');
-      throw new KeyIntegrityError(id, `no region holds a well-formed copy (malformed: ${record.malformed.join(', ')})`);
+      this.logger?.error(
+        { id, malformed: record.malformed },
+        'stored key has no well-formed copy: needs an operator',
+      );
+      throw new KeyIntegrityError(
+        id,
+        `no region holds a well-formed copy (malformed: ${record.malformed.join(', ')})`,
+      );
     }
     // Items of the original RKMS carry no context; everything RKMS wrote is bound to its id.
     const context = record.boundToId ? encryptionContextFor(id) : undefined;
@@ -207,19 +213,28 @@ export class KeyService {
         { id, refused: err.failures.map((f) => ({ region: f.region, reason: f.reason })) },
         'every KMS region refused its copy of the key: the item was copied from another id or altered',
       );
-      throw new KeyIntegrityError(id, 'no KMS region accepts its copy for this id (copied from another id, or altered)', {
-        cause: err,
-      });
+      throw new KeyIntegrityError(
+        id,
+        'no KMS region accepts its copy for this id (copied from another id, or altered)',
+        {
+          cause: err,
+        },
+      );
     }
     const damaged = [...record.malformed, ...opened.refused.map((failure) => failure.region)];
-    for (const region of damaged) this.reportDamaged(id, region, opened.refused.find((f) => f.region === region)?.reason);
+    for (const region of damaged)
+      this.reportDamaged(id, region, opened.refused.find((f) => f.region === region)?.reason);
     this.repairer.offer(record, opened.plaintext, damaged);
     return opened.plaintext;
   }
 
   /** A new key for the id, or undefined when another writer stored one first. */
   private async create(id: string, tombstone: Tombstone | undefined, signal: AbortSignal) {
-    const { plaintext, copies, missing } = await this.kms.newDataKey(encryptionContextFor(id), this.dataKeyBytes, signal);
+    const { plaintext, copies, missing } = await this.kms.newDataKey(
+      encryptionContextFor(id),
+      this.dataKeyBytes,
+      signal,
+    );
     let outcome: 'created' | 'exists';
     try {
       outcome = await this.store.create(
@@ -283,6 +298,8 @@ function statusOf(record: StoredKey): KeyStatus {
   return {
     id: record.id,
     state: record.state,
-    ...(record.state === 'PendingDeletion' && record.deletionDate ? { deletionDate: record.deletionDate } : {}),
+    ...(record.state === 'PendingDeletion' && record.deletionDate
+      ? { deletionDate: record.deletionDate }
+      : {}),
   };
 }

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import type { KmsConfig } from '../config/schema.js';
-import { CircuitBreaker, type CircuitState, type Permit, type TripReason } from '../resilience/circuit-breaker.js';
+import {
+  CircuitBreaker,
+  type CircuitState,
+  type Permit,
+  type TripReason,
+} from '../resilience/circuit-breaker.js';
 import type { Clock } from '../resilience/clock.js';
 import { abortable, isDeadline } from '../resilience/deadline.js';
 import { classifyAwsError, logDetail, type FailureKind } from '../resilience/failures.js';
@@ -163,7 +168,9 @@ export class Region {
 
   /** The ARN of the region's configured key (looked up once). */
   keyArn(signal?: AbortSignal): Promise<string> {
-    this.keyArnLookup ??= this.call('DescribeKey', signal, (s) => this.backend.describeKey(this.keyId, s)).then(
+    this.keyArnLookup ??= this.call('DescribeKey', signal, (s) =>
+      this.backend.describeKey(this.keyId, s),
+    ).then(
       ({ arn }) => arn,
       (err: unknown) => {
         this.keyArnLookup = undefined;
@@ -235,7 +242,9 @@ export class Region {
         return new RegionCallError(
           this.name,
           'cancelled',
-          isDeadline(signal) ? 'no answer before the request deadline' : `no answer within ${Math.round(ms)} ms`,
+          isDeadline(signal)
+            ? 'no answer before the request deadline'
+            : `no answer within ${Math.round(ms)} ms`,
         );
       case 'rejected':
         this.breaker.release(permit);

@@ -71,15 +71,15 @@ export class RegionalKms implements Kms {
       );
     }
     const candidates = this.preferred().filter((region) => copies[region.name] !== undefined);
-    const skipped = holders.filter((region) => !candidates.includes(region)).map((region) => region.skipped());
+    const skipped = holders
+      .filter((region) => !candidates.includes(region))
+      .map((region) => region.skipped());
     try {
       const answer = await firstAnswer(
-        candidates.map(
-          (region): Candidate<Uint8Array> => ({
-            name: region.name,
-            run: async (s) => (await region.decrypt(copies[region.name] as Uint8Array, context, s)).plaintext,
-          }),
-        ),
+        candidates.map((region): Candidate<Uint8Array> => ({
+          name: region.name,
+          run: async (s) => (await region.decrypt(copies[region.name] as Uint8Array, context, s)).plaintext,
+        })),
         this.hedging(signal, wipe),
       );
       const refused = answer.failures
@@ -95,9 +95,15 @@ export class RegionalKms implements Kms {
     }
   }
 
-  async newDataKey(context: EncryptionContext, numberOfBytes: number, signal?: AbortSignal): Promise<NewDataKey> {
+  async newDataKey(
+    context: EncryptionContext,
+    numberOfBytes: number,
+    signal?: AbortSignal,
+  ): Promise<NewDataKey> {
     const usable = this.preferred();
-    const skipped = this.members.filter((region) => !usable.includes(region)).map((region) => region.skipped());
+    const skipped = this.members
+      .filter((region) => !usable.includes(region))
+      .map((region) => region.skipped());
     if (usable.length < this.minRegions) {
       // Fail before any KMS call: fewer regions can answer than a new key needs.
       throw new KmsUnavailableError(this.quorumOperation(), skipped);
@@ -112,7 +118,9 @@ export class RegionalKms implements Kms {
           run: (s: AbortSignal) => region.generateDataKey(context, numberOfBytes, s),
         })),
         {
-          ...this.hedging(signal, (key: { plaintext: Uint8Array }) => wipe(key.plaintext)),
+          ...this.hedging(signal, (key: { plaintext: Uint8Array }) => {
+            wipe(key.plaintext);
+          }),
           // Stop as soon as too few regions are left to reach the quorum.
           maxFailures: usable.length - this.minRegions + 1,
         },
@@ -241,7 +249,6 @@ export class RegionalKms implements Kms {
     return { copies: { ...copies }, failures };
   }
 }
-
 
 function candidateFailures(err: unknown): RegionCallError[] {
   if (!(err instanceof AllCandidatesFailed)) throw err;

@@ -17,7 +17,9 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined):
     return Promise.reject(abortError(signal));
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
+    const onAbort = () => {
+      reject(abortError(signal));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => {
@@ -40,7 +42,9 @@ export function isDeadline(signal: AbortSignal | undefined): boolean {
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const error = new Error(isDeadline(signal) ? 'the request deadline passed' : 'cancelled', { cause: reason });
+  const error = new Error(isDeadline(signal) ? 'the request deadline passed' : 'cancelled', {
+    cause: reason,
+  });
   error.name = 'AbortError';
   return error;
 }

@@ -105,7 +105,7 @@ export function logDetail(err: unknown): string {
 function networkCode(error: ErrorShape, depth = 0): string | undefined {
   if (error.code && /^E[A-Z_]+$/.test(error.code)) return error.code;
   if (depth < 3 && error.cause && typeof error.cause === 'object') {
-    return networkCode(error.cause as ErrorShape, depth + 1);
+    return networkCode(error.cause, depth + 1);
   }
   return undefined;
 }

@@ -70,7 +70,9 @@ export class DynamoStore implements Store {
     this.table = config.table_name;
     this.clock = clock;
     this.onCall = onCall;
-    this.writer = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(config.region, config.endpoint)));
+    this.writer = DynamoDBDocumentClient.from(
+      new DynamoDBClient(clientConfig(config.region, config.endpoint)),
+    );
     const separateReader = config.read_region !== undefined || config.read_endpoint !== undefined;
     this.reader = separateReader
       ? DynamoDBDocumentClient.from(
@@ -89,7 +91,8 @@ export class DynamoStore implements Store {
             { table: this.table, retryAfterMs: config.circuit.reset_after_ms },
             'key store circuit opened after repeated failures: answering 503 at once until a probe succeeds',
           );
-        } else if (to === 'closed') logger?.info({ table: this.table }, 'key store healthy again: circuit closed');
+        } else if (to === 'closed')
+          logger?.info({ table: this.table }, 'key store healthy again: circuit closed');
       },
     });
   }
@@ -112,7 +115,9 @@ export class DynamoStore implements Store {
     signal: AbortSignal | undefined,
   ): Promise<KeyRecord | undefined> {
     const reply = await this.call('read', signal, (abortSignal) =>
-      client.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }), { abortSignal }),
+      client.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }), {
+        abortSignal,
+      }),
     );
     return reply.Item ? recordFromItem(id, reply.Item) : undefined;
   }
@@ -136,7 +141,10 @@ export class DynamoStore implements Store {
       ? {
           ConditionExpression: '#state = :deleted AND #version = :tombstone',
           ExpressionAttributeNames: names('#state', '#version'),
-          ExpressionAttributeValues: { ':deleted': 'Deleted' satisfies KeyState, ':tombstone': replacing.version },
+          ExpressionAttributeValues: {
+            ':deleted': 'Deleted' satisfies KeyState,
+            ':tombstone': replacing.version,
+          },
         }
       : { ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: names('#id') };
     const outcome = await this.conditional('write', signal, (abortSignal) =>
@@ -145,7 +153,11 @@ export class DynamoStore implements Store {
     return outcome === CHANGED ? 'exists' : 'created';
   }
 
-  async scheduleDeletion(key: StoredKey, deletionDate: string, signal?: AbortSignal): Promise<StoredKey | Changed> {
+  async scheduleDeletion(
+    key: StoredKey,
+    deletionDate: string,
+    signal?: AbortSignal,
+  ): Promise<StoredKey | Changed> {
     return this.update<StoredKey>(key, signal, {
       expression: 'SET #state = :state, #deletion = :deletion, #version = :next',
       names: names('#state', '#deletion'),
@@ -187,10 +199,17 @@ export class DynamoStore implements Store {
   private async update<After extends KeyRecord>(
     key: StoredKey,
     signal: AbortSignal | undefined,
-    change: { expression: string; names: Record<string, string>; values: Record<string, unknown>; condition?: string },
+    change: {
+      expression: string;
+      names: Record<string, string>;
+      values: Record<string, unknown>;
+      condition?: string;
+    },
   ): Promise<After | Changed> {
     const expected = versionIs(key.version);
-    const condition = ['attribute_exists(#id)', expected.condition, change.condition].filter(Boolean).join(' AND ');
+    const condition = ['attribute_exists(#id)', expected.condition, change.condition]
+      .filter(Boolean)
+      .join(' AND ');
     const reply = await this.conditional('write', signal, (abortSignal) =>
       this.writer.send(
         new UpdateCommand({
@@ -242,7 +261,9 @@ export class DynamoStore implements Store {
 
   async ping(signal?: AbortSignal): Promise<void> {
     await this.call('read', signal, (abortSignal) =>
-      this.writer.send(new GetCommand({ TableName: this.table, Key: { id: '\u0000rkms:ping' } }), { abortSignal }),
+      this.writer.send(new GetCommand({ TableName: this.table, Key: { id: '\u0000rkms:ping' } }), {
+        abortSignal,
+      }),
     );
   }
 
@@ -277,7 +298,9 @@ export class DynamoStore implements Store {
   ): Promise<T> {
     const permit = this.breaker.acquire();
     if (!permit) {
-      throw new StoreUnavailableError(`circuit ${this.breaker.state} after repeated failures; retrying shortly`);
+      throw new StoreUnavailableError(
+        `circuit ${this.breaker.state} after repeated failures; retrying shortly`,
+      );
     }
     const started = performance.now();
     try {

@@ -1,4 +1,4 @@
-import { MalformedItemError, type KeyRecord, type KeyState } from './store.js';
+import { MalformedItemError, type KeyRecord } from './store.js';
 
 /**
  * The DynamoDB item of one id: the original RKMS's `{id, keys: {region: base64}}` plus
@@ -36,9 +36,9 @@ export function encodeCopies(copies: Record<string, Uint8Array>): Record<string,
 
 /** Reads an item in RKMS's format or the original RKMS's `{id, keys}` format. */
 export function recordFromItem(id: string, item: Record<string, unknown>): KeyRecord {
-  const state = (item.state ?? 'Enabled') as KeyState;
+  const state: unknown = item.state ?? 'Enabled';
   if (state !== 'Enabled' && state !== 'PendingDeletion' && state !== 'Deleted') {
-    throw new MalformedItemError(id, `unknown state ${JSON.stringify(item.state)}`);
+    throw new MalformedItemError(id, `unknown state ${JSON.stringify(state)}`);
   }
   const version = item.version ?? 0;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
@@ -58,7 +58,10 @@ export function recordFromItem(id: string, item: Record<string, unknown>): KeyRe
   }
   if (Object.keys(keys).length === 0) throw new MalformedItemError(id, 'attribute "keys" is empty');
   if (item.ctx !== undefined && item.ctx !== CONTEXT_MARKER) {
-    throw new MalformedItemError(id, `attribute "ctx" is ${JSON.stringify(item.ctx)}, expected "${CONTEXT_MARKER}"`);
+    throw new MalformedItemError(
+      id,
+      `attribute "ctx" is ${JSON.stringify(item.ctx)}, expected "${CONTEXT_MARKER}"`,
+    );
   }
   const copies: Record<string, Uint8Array> = {};
   const malformed: string[] = [];

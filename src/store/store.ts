@@ -53,7 +53,10 @@ export interface Store {
    * Writes a new item only if the id has none (or, with `replacing`, still has that
    * tombstone): the first writer wins. `exists` when it lost.
    */
-  create(key: NewKey, options?: { replacing?: Tombstone; signal?: AbortSignal }): Promise<'created' | 'exists'>;
+  create(
+    key: NewKey,
+    options?: { replacing?: Tombstone; signal?: AbortSignal },
+  ): Promise<'created' | 'exists'>;
   /** Marks the key pending deletion, if the item is unchanged since `key` was read. */
   scheduleDeletion(key: StoredKey, deletionDate: string, signal?: AbortSignal): Promise<StoredKey | Changed>;
   /** Marks the key enabled again, if the item is unchanged. */
@@ -64,7 +67,12 @@ export interface Store {
    * Adds or replaces one region's copy (repair), if the item is unchanged: never touches
    * another region's copy, the state, or anything else.
    */
-  putCopy(key: StoredKey, region: string, ciphertext: Uint8Array, signal?: AbortSignal): Promise<StoredKey | Changed>;
+  putCopy(
+    key: StoredKey,
+    region: string,
+    ciphertext: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<StoredKey | Changed>;
   /** Every item, for `rkms repair` and the sweep; items RKMS cannot read come as MalformedItemError. */
   scan(filter?: { state?: KeyState }): AsyncIterable<KeyRecord | MalformedItemError>;
   /** A cheap call that fails when the store cannot be reached. */

@@ -18,7 +18,10 @@ import { StoreUnavailableError } from './store.js';
  */
 export async function ensureTable(
   config: Pick<DynamoDbConfig, 'region' | 'endpoint' | 'table_name' | 'timeout_ms' | 'connect_timeout_ms'>,
-  { credentials, logger }: { credentials?: AwsCredentialIdentity | undefined; logger?: Logger | undefined } = {},
+  {
+    credentials,
+    logger,
+  }: { credentials?: AwsCredentialIdentity | undefined; logger?: Logger | undefined } = {},
 ): Promise<void> {
   const client = new DynamoDBClient({
     region: config.region,

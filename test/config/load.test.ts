@@ -51,7 +51,12 @@ const ORIGINAL = `
 describe('loading the config', () => {
   it("loads the original RKMS's config.toml with the same meaning", async () => {
     const config = await load(ORIGINAL);
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, api_version: 'v1', request_timeout_ms: 5000 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      api_version: 'v1',
+      request_timeout_ms: 5000,
+    });
     expect(config.logger.level).toBe('debug');
     expect(config.kms.regions).toEqual(['us-east-1', 'us-east-2', 'us-west-1']);
     expect(config.kms.key_ids['us-east-2']).toBe('alias/rkms-us-east-2');
@@ -76,22 +81,33 @@ describe('loading the config', () => {
     [3, 2],
     [4, 3],
     [5, 3],
-  ])('needs copies in a majority of %i regions (%i) unless kms.min_regions says otherwise', (count, majority) => {
-    const regions = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1'].slice(0, count);
-    const config = parseConfig({ kms: { regions }, dynamodb: { region: 'us-east-1' } }, { baseDir: '/' });
-    expect(config.kms.min_regions).toBe(majority);
-    const explicit = parseConfig({ kms: { regions, min_regions: 1 }, dynamodb: { region: 'us-east-1' } }, { baseDir: '/' });
-    expect(explicit.kms.min_regions).toBe(1);
-  });
+  ])(
+    'needs copies in a majority of %i regions (%i) unless kms.min_regions says otherwise',
+    (count, majority) => {
+      const regions = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1'].slice(0, count);
+      const config = parseConfig({ kms: { regions }, dynamodb: { region: 'us-east-1' } }, { baseDir: '/' });
+      expect(config.kms.min_regions).toBe(majority);
+      const explicit = parseConfig(
+        { kms: { regions, min_regions: 1 }, dynamodb: { region: 'us-east-1' } },
+        { baseDir: '/' },
+      );
+      expect(explicit.kms.min_regions).toBe(1);
+    },
+  );
 
   it("caps the original's cache_expiration_in_minutes at an hour, and says so", () => {
     const warnings: string[] = [];
     const config = parseConfig(
-      { kms: { regions: ['us-east-1'] }, dynamodb: { region: 'us-east-1', cache_expiration_in_minutes: 120 } },
+      {
+        kms: { regions: ['us-east-1'] },
+        dynamodb: { region: 'us-east-1', cache_expiration_in_minutes: 120 },
+      },
       { baseDir: '/', warn: (w) => warnings.push(w) },
     );
     expect(config.cache.ttl_seconds).toBe(3600);
-    expect(warnings).toEqual([expect.stringMatching(/cache_expiration_in_minutes = 120: keys stay cached 60 minutes at most/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/cache_expiration_in_minutes = 120: keys stay cached 60 minutes at most/),
+    ]);
   });
 
   it('lets the environment override the port, host, log level and data directory', async () => {
@@ -106,7 +122,7 @@ describe('loading the config', () => {
     expect(config.embedded.data_dir).toBe('/var/lib/rkms');
   });
 
-  it('resolves the data directory against the config file, not the working directory', async () => {
+  it('resolves the data directory against the config file, not the working directory', () => {
     const config = parseConfig(
       { kms: { regions: ['us-east-1'] }, dynamodb: { region: 'us-east-1' }, embedded: { data_dir: 'data' } },
       { baseDir: '/etc/rkms' },
@@ -158,9 +174,21 @@ describe('invalid configs name the field and what it expects', () => {
       /kms\.min_regions: 2 is more than the 1 configured regions/,
     ],
     // A deleted key must stay recoverable for a while, and no replica's cache may outlive the window.
-    ['keys.deletion_window_days of 0', { keys: { deletion_window_days: 0 } }, /keys\.deletion_window_days: must be >= 1 \(got 0\)/],
-    ['cache.ttl_seconds over an hour', { cache: { ttl_seconds: 3601 } }, /cache\.ttl_seconds: must be <= 3600 \(got 3601\)/],
-    ['server.request_timeout_ms of 0', { server: { request_timeout_ms: 0 } }, /server\.request_timeout_ms: must be >= 100/],
+    [
+      'keys.deletion_window_days of 0',
+      { keys: { deletion_window_days: 0 } },
+      /keys\.deletion_window_days: must be >= 1 \(got 0\)/,
+    ],
+    [
+      'cache.ttl_seconds over an hour',
+      { cache: { ttl_seconds: 3601 } },
+      /cache\.ttl_seconds: must be <= 3600 \(got 3601\)/,
+    ],
+    [
+      'server.request_timeout_ms of 0',
+      { server: { request_timeout_ms: 0 } },
+      /server\.request_timeout_ms: must be >= 100/,
+    ],
     [
       'embedded with endpoints',
       { kms: { regions: ['us-east-1'], endpoints: { 'us-east-1': 'http://x' } }, embedded: { kms: true } },

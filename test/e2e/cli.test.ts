@@ -43,22 +43,22 @@ describe('rkms serve on the embedded default', () => {
     const config = await writeConfig('config.toml', EMBEDDED_CONFIG);
 
     const first = runCli(['serve', '--config', config]);
-    const [, url] = await first.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    const [, url = ''] = await first.waitFor(/RKMS listening on (http:\/\/\S+)/);
     expect(first.stdout()).toContain(`curl '${url}/key?id=my-first-key'`);
     expect(first.stdout()).toMatch(
       /embedded: local KMS at http:\/\/127\.0\.0\.1:\d+ \(regions us-east-1, us-east-2, us-west-1\)/,
     );
-    const alpha = await getKey(url!, 'alpha');
-    const beta = await getKey(url!, 'beta', '/api/v1');
+    const alpha = await getKey(url, 'alpha');
+    const beta = await getKey(url, 'beta', '/api/v1');
     expect(alpha.status).toBe(200);
     expect(beta.body.key).not.toBe(alpha.body.key);
-    expect((await deleteKey(url!, 'beta')).body.state).toBe('PendingDeletion');
+    expect((await deleteKey(url, 'beta')).body.state).toBe('PendingDeletion');
     expect(await first.stop('SIGINT')).toBe(0);
 
     const second = runCli(['serve', '--config', config]);
-    const [, url2] = await second.waitFor(/RKMS listening on (http:\/\/\S+)/);
-    expect((await getKey(url2!, 'alpha')).body).toEqual(alpha.body);
-    expect((await getKey(url2!, 'beta')).status).toBe(409);
+    const [, url2 = ''] = await second.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    expect((await getKey(url2, 'alpha')).body).toEqual(alpha.body);
+    expect((await getKey(url2, 'beta')).status).toBe(409);
     expect(await second.stop('SIGTERM')).toBe(0);
   });
 
@@ -89,12 +89,12 @@ describe('rkms sweep', () => {
   it('destroys the keys whose deletion date has passed, and only those', async () => {
     const config = await writeConfig('sweep.toml', EMBEDDED_CONFIG.replace('./data', './sweep-data'));
     const server = runCli(['serve', '--config', config]);
-    const [, url] = await server.waitFor(/RKMS listening on (http:\/\/\S+)/);
-    const [, store] = await server.waitFor(/\(dynalite\) at (http:\/\/\S+),/);
-    await getKey(url!, 'keep');
-    await getKey(url!, 'drop');
-    expect((await deleteKey(url!, 'drop')).body.state).toBe('PendingDeletion');
-    await setDeletionDate(store!, 'drop', '2020-01-01T00:00:00.000Z'); // as if the window had passed
+    const [, url = ''] = await server.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    const [, store = ''] = await server.waitFor(/\(dynalite\) at (http:\/\/\S+),/);
+    await getKey(url, 'keep');
+    await getKey(url, 'drop');
+    expect((await deleteKey(url, 'drop')).body.state).toBe('PendingDeletion');
+    await setDeletionDate(store, 'drop', '2020-01-01T00:00:00.000Z'); // as if the window had passed
     expect(await server.stop()).toBe(0);
 
     const sweep = runCli(['sweep', '--config', config]);
@@ -103,9 +103,9 @@ describe('rkms sweep', () => {
     expect(JSON.parse(sweep.stdout().trim().split('\n').pop() ?? '')).toEqual({ destroyed: ['drop'] });
 
     const again = runCli(['serve', '--config', config]);
-    const [, url2] = await again.waitFor(/RKMS listening on (http:\/\/\S+)/);
-    expect((await getKey(url2!, 'drop')).status).toBe(410);
-    expect((await getKey(url2!, 'keep')).status).toBe(200);
+    const [, url2 = ''] = await again.waitFor(/RKMS listening on (http:\/\/\S+)/);
+    expect((await getKey(url2, 'drop')).status).toBe(410);
+    expect((await getKey(url2, 'keep')).status).toBe(200);
     expect(await again.stop()).toBe(0);
   });
 

@@ -15,7 +15,6 @@ afterAll(async () => {
   await stack.close();
 });
 
-
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
 function generator(seed: number) {
   let state = seed;

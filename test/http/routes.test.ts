@@ -9,7 +9,10 @@ let base: string;
 const clock = { now: Date.now() };
 
 beforeAll(async () => {
-  stack = await startStack(testConfig({ cache: { ttl_seconds: 0 }, kms: { hedge_after_ms: 0 } }), 'http-routes');
+  stack = await startStack(
+    testConfig({ cache: { ttl_seconds: 0 }, kms: { hedge_after_ms: 0 } }),
+    'http-routes',
+  );
   ({ url: base } = await stack.startService({}, () => clock.now));
 });
 
@@ -21,7 +24,7 @@ describe('GET /key', () => {
   it('answers {id, key} with a 32-byte base64 key that no cache may keep', async () => {
     const reply = await getKey(base, 'tenant-a');
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ id: 'tenant-a', key: expect.any(String) });
+    expect(reply.body).toEqual({ id: 'tenant-a', key: expect.any(String) as string });
     expect(Buffer.from(reply.body.key as string, 'base64')).toHaveLength(32);
     expect(reply.headers.get('cache-control')).toBe('no-store');
   });
@@ -71,7 +74,7 @@ describe('DELETE /key and POST /key/restore', () => {
     expect(deleted.body).toEqual({
       id: 'to-delete',
       state: 'PendingDeletion',
-      deletion_date: expect.any(String),
+      deletion_date: expect.any(String) as string,
     });
     const days = (Date.parse(deleted.body.deletion_date as string) - Date.now()) / 86_400_000;
     expect(Math.round(days)).toBe(7);
@@ -92,7 +95,10 @@ describe('DELETE /key and POST /key/restore', () => {
   it('answers 404 for an id that has no key', async () => {
     for (const reply of [await deleteKey(base, 'ghost'), await restoreKey(base, 'ghost')]) {
       expect(reply.status).toBe(404);
-      expect(reply.body).toEqual({ error_type: 'KeyNotFound', error_message: 'no key exists for id "ghost"' });
+      expect(reply.body).toEqual({
+        error_type: 'KeyNotFound',
+        error_message: 'no key exists for id "ghost"',
+      });
     }
   });
 
@@ -122,7 +128,7 @@ describe('POST /key', () => {
   it('creates a key for a new id (201), refuses one that has a key (409), and re-creates a destroyed id', async () => {
     const created = await call(base, 'POST', '/key?id=explicit');
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: 'explicit', key: expect.any(String) });
+    expect(created.body).toEqual({ id: 'explicit', key: expect.any(String) as string });
     expect(created.headers.get('cache-control')).toBe('no-store');
     expect((await getKey(base, 'explicit')).body.key).toBe(created.body.key);
 

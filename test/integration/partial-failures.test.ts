@@ -75,13 +75,16 @@ async function startReplica(name: string, extra = ''): Promise<void> {
 
 const admin = (method: string, resource: string, body?: unknown) =>
   fetch(`${kmsUrl}/admin/${resource}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) });
-const counters = async () => (await (await admin('GET', 'counters')).json()) as Record<string, Record<string, number>>;
+const counters = async () =>
+  (await (await admin('GET', 'counters')).json()) as Record<string, Record<string, number>>;
 const callsOf = async (region: string, operation: string) => (await counters())[region]?.[operation] ?? 0;
 const total = async (operation: string) =>
   Object.values(await counters()).reduce((sum, ops) => sum + (ops[operation] ?? 0), 0);
 
 async function item(id: string) {
-  return (await table.send(new GetCommand({ TableName: 'partial_failures', Key: { id }, ConsistentRead: true }))).Item;
+  return (
+    await table.send(new GetCommand({ TableName: 'partial_failures', Key: { id }, ConsistentRead: true }))
+  ).Item;
 }
 const copiesOf = async (id: string) => Object.keys(((await item(id))?.keys ?? {}) as object).sort();
 
@@ -137,14 +140,29 @@ beforeAll(async () => {
       })),
     }),
   );
-  kmsProcess = runCli(['local-kms', '--port', '0', '--regions', allRegions.join(','), '--seed', seed, '--log-level', 'warn']);
+  kmsProcess = runCli([
+    'local-kms',
+    '--port',
+    '0',
+    '--regions',
+    allRegions.join(','),
+    '--seed',
+    seed,
+    '--log-level',
+    'warn',
+  ]);
   storeProcess = runScript('test/support/dynalite-server.ts', [], {}, 'dynalite-process');
   [, kmsUrl = ''] = await kmsProcess.waitFor(/listening on (http:\/\/\S+)/);
   [, storeUrl = ''] = await storeProcess.waitFor(/listening on (http:\/\/\S+)/);
   // Replicas a and b cache nothing, so every read goes to KMS; c caches for a minute.
-  await Promise.all([startReplica('a', '[cache]\nttl_seconds = 0'), startReplica('b', '[cache]\nttl_seconds = 0')]);
+  await Promise.all([
+    startReplica('a', '[cache]\nttl_seconds = 0'),
+    startReplica('b', '[cache]\nttl_seconds = 0'),
+  ]);
   await startReplica('c', '[cache]\nttl_seconds = 60');
-  table = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: storeUrl, credentials: CREDENTIALS }));
+  table = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: 'us-east-1', endpoint: storeUrl, credentials: CREDENTIALS }),
+  );
   for (const id of existing) remember(id, (await getKey(replicas.a?.url ?? '', id)).body.key);
 }, 120_000);
 
@@ -167,26 +185,30 @@ describe('with one KMS region failing', () => {
     ['blackholed (5 s latency)', { latency: { ms: 5000 } }],
     ['throttling', { throttle: {} }],
     ['answering internal errors', { error: {} }],
-  ])('reads every existing key and creates new ones with a quorum while us-east-1 is %s', async (label, fault) => {
-    expect((await admin('PUT', 'faults/us-east-1', fault)).status).toBe(200);
-    try {
-      const { statuses, failures } = await load(existing, 2_000);
-      expect(failures).toEqual([]);
-      expect(statuses[200]).toBeGreaterThan(0);
-      const { ids, replies } = await createNew(`new-${label.split(' ')[0] ?? label}`, 6);
-      expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
-      for (const [i, id] of ids.entries()) {
-        expect(replies[2 * i]?.body.key).toBe(replies[2 * i + 1]?.body.key);
-        expect((await copiesOf(id)).length).toBeGreaterThanOrEqual(2);
+  ])(
+    'reads every existing key and creates new ones with a quorum while us-east-1 is %s',
+    async (label, fault) => {
+      expect((await admin('PUT', 'faults/us-east-1', fault)).status).toBe(200);
+      try {
+        const { statuses, failures } = await load(existing, 2_000);
+        expect(failures).toEqual([]);
+        expect(statuses[200]).toBeGreaterThan(0);
+        const { ids, replies } = await createNew(`new-${label.split(' ')[0] ?? label}`, 6);
+        expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+        for (const [i, id] of ids.entries()) {
+          expect(replies[2 * i]?.body.key).toBe(replies[2 * i + 1]?.body.key);
+          expect((await copiesOf(id)).length).toBeGreaterThanOrEqual(2);
+        }
+      } finally {
+        await admin('DELETE', 'faults');
       }
-    } finally {
-      await admin('DELETE', 'faults');
-    }
-  });
+    },
+  );
 
   it('reads and creates while us-east-1’s key is disabled (misconfigured), and says so in the log', async () => {
     const client = kms();
-    const keyId = (await client.send(new DescribeKeyCommand({ KeyId: 'alias/rkms-us-east-1' }))).KeyMetadata?.KeyId;
+    const keyId = (await client.send(new DescribeKeyCommand({ KeyId: 'alias/rkms-us-east-1' }))).KeyMetadata
+      ?.KeyId;
     await client.send(new DisableKeyCommand({ KeyId: keyId }));
     try {
       const { failures } = await load(existing, 1_500);
@@ -260,7 +282,9 @@ describe('with the store hung', () => {
       storeProcess.child.kill('SIGCONT');
     }
     expect(await total('GenerateDataKey')).toBe(generated);
-    await expect.poll(async () => (await getKey(replicas.a?.url ?? '', 'existing-1')).status, { timeout: 15_000 }).toBe(200);
+    await expect
+      .poll(async () => (await getKey(replicas.a?.url ?? '', 'existing-1')).status, { timeout: 15_000 })
+      .toBe(200);
   });
 });
 
@@ -275,7 +299,10 @@ describe('rkms repair', () => {
   });
 
   it('finds a damaged copy with --verify and replaces it', async () => {
-    const copy = Buffer.from(((await item('existing-2'))?.keys as Record<string, string>)['us-west-1'] ?? '', 'base64');
+    const copy = Buffer.from(
+      ((await item('existing-2'))?.keys as Record<string, string>)['us-west-1'] ?? '',
+      'base64',
+    );
     copy[copy.length - 4] = (copy[copy.length - 4] ?? 0) ^ 0x10;
     const damaged = copy.toString('base64');
     await table.send(
@@ -294,7 +321,9 @@ describe('rkms repair', () => {
     expect(((await item('existing-2'))?.keys as Record<string, string>)['us-west-1']).not.toBe(damaged);
     const again = runCli(['repair', '--verify', '--config', replicas.a?.config ?? ''], ENV);
     expect(await again.exited).toBe(0);
-    expect((JSON.parse(again.stdout().trim().split('\n').pop() ?? '{}') as { damaged: number }).damaged).toBe(0);
+    expect((JSON.parse(again.stdout().trim().split('\n').pop() ?? '{}') as { damaged: number }).damaged).toBe(
+      0,
+    );
   });
 });
 

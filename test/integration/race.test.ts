@@ -21,7 +21,7 @@ it('hands every one of 200 concurrent callers on two replicas the same new key, 
   stack.kms.resetCounters();
 
   const replies = await Promise.all(
-    Array.from({ length: 200 }, (_, i) => getKey(replicas[i % 2]!.url, 'brand-new-id')),
+    Array.from({ length: 200 }, (_, i) => getKey(replicas[i % 2]?.url ?? '', 'brand-new-id')),
   );
   expect(replies.map((r) => r.status)).toEqual(Array(200).fill(200));
   expect(new Set(replies.map((r) => r.body.key)).size).toBe(1);
@@ -35,7 +35,7 @@ it('hands every one of 200 concurrent callers on two replicas the same new key, 
   );
   const { Items } = await raw.send(new ScanCommand({ TableName: config.dynamodb.table_name }));
   raw.destroy();
-  expect(Items?.map((i) => i.id)).toEqual(['brand-new-id']);
+  expect(Items?.map((i) => i.id as string)).toEqual(['brand-new-id']);
 
   // Single-flight: each replica generated at most once, whatever the number of callers.
   const generated = Object.values(stack.kms.counters()).reduce(

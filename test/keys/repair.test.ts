@@ -26,7 +26,7 @@ const b64 = (key: Uint8Array) => {
   recordKey(encoded);
   return encoded;
 };
-const regionsOf = async (id: string) => Object.keys(((await stack.table.item(id))?.keys ?? {}) as object);
+const regionsOf = async (id: string) => Object.keys((await stack.table.item(id))?.keys ?? {});
 
 /** RKMS over `regions` of the local KMS's four, with no cache, so every read decrypts. */
 function parts(regions: string[], kms: Partial<Config['kms']> = {}) {
@@ -81,7 +81,10 @@ describe('rkms repair (repairTable)', () => {
     const three = await parts(THREE);
     const id = unique('damaged');
     const key = b64(await three.keys.getKey(id));
-    const copy = Buffer.from(((await stack.table.item(id))?.keys as Record<string, string>)['us-west-1'] ?? '', 'base64');
+    const copy = Buffer.from(
+      ((await stack.table.item(id))?.keys as Record<string, string>)['us-west-1'] ?? '',
+      'base64',
+    );
     copy[copy.length - 2] = (copy[copy.length - 2] ?? 0) ^ 0x40;
     await stack.table.setCopy(id, 'us-west-1', copy.toString('base64'));
 
@@ -111,7 +114,11 @@ describe('rkms repair (repairTable)', () => {
     await admin.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: created.KeyMetadata?.KeyId }));
     admin.destroy();
     const moved = await parts(THREE, {
-      key_ids: { 'us-east-1': 'alias/rkms-us-east-1', 'us-east-2': alias, 'us-west-1': 'alias/rkms-us-west-1' },
+      key_ids: {
+        'us-east-1': 'alias/rkms-us-east-1',
+        'us-east-2': alias,
+        'us-west-1': 'alias/rkms-us-west-1',
+      },
     });
 
     const summary = await repairTable(moved, { ...OPTIONS, rewrap: true });
@@ -128,7 +135,10 @@ describe('rkms repair (repairTable)', () => {
     const bad = unique('unreadable');
     await stack.table.put({ id: bad, keys: 'not a map' });
     const summary = await repairTable(three, OPTIONS);
-    expect(summary.failed).toContainEqual({ id: bad, reason: 'attribute "keys" is not a map of region to ciphertext' });
+    expect(summary.failed).toContainEqual({
+      id: bad,
+      reason: 'attribute "keys" is not a map of region to ciphertext',
+    });
   });
 
   it('reports the regions it could not reach; a later run completes them', async () => {
@@ -152,4 +162,3 @@ describe('rkms repair (repairTable)', () => {
     expect(await regionsOf(id)).toEqual(FOUR);
   });
 });
-

@@ -62,7 +62,12 @@ const item = (id: string) => stack.table.item(id);
 const unique = (name: string) => `${name}-${Math.random().toString(36).slice(2, 8)}`;
 
 function kmsClient(region: string) {
-  return createKmsClient({ region, endpoint: stack.kms.url, credentials: EMBEDDED_CREDENTIALS, kms: stack.config.kms });
+  return createKmsClient({
+    region,
+    endpoint: stack.kms.url,
+    credentials: EMBEDDED_CREDENTIALS,
+    kms: stack.config.kms,
+  });
 }
 
 /** Until the background repairs the key service started are done. */
@@ -89,7 +94,9 @@ describe('KeyService.getKey', () => {
     for (const region of TEST_REGIONS) {
       const client = kmsClient(region);
       const CiphertextBlob = Buffer.from(copies[region] ?? '', 'base64');
-      const opened = await client.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: { 'rkms:id': id } }));
+      const opened = await client.send(
+        new DecryptCommand({ CiphertextBlob, EncryptionContext: { 'rkms:id': id } }),
+      );
       expect(b64(opened.Plaintext ?? new Uint8Array())).toBe(key);
       await expect(client.send(new DecryptCommand({ CiphertextBlob }))).rejects.toMatchObject({
         name: 'InvalidCiphertextException',
@@ -208,7 +215,10 @@ describe('KeyService.getKey', () => {
       new EncryptCommand({ KeyId: 'alias/rkms-us-east-1', Plaintext: legacyKey }),
     );
     client.destroy();
-    await stack.table.put({ id, keys: { 'us-east-1': Buffer.from(CiphertextBlob ?? []).toString('base64') } });
+    await stack.table.put({
+      id,
+      keys: { 'us-east-1': Buffer.from(CiphertextBlob ?? []).toString('base64') },
+    });
     expect(b64(await parts.keys.getKey(id))).toBe(b64(legacyKey));
     await repaired(parts);
     const stored = await item(id);
@@ -271,7 +281,10 @@ describe('KeyService.getKey', () => {
     try {
       const parts = await stack.keyParts({
         server: { ...stack.config.server, request_timeout_ms: 300 },
-        dynamodb: { ...stack.config.dynamodb, endpoint: `http://127.0.0.1:${(hung.address() as AddressInfo).port}` },
+        dynamodb: {
+          ...stack.config.dynamodb,
+          endpoint: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`,
+        },
       });
       const started = Date.now();
       const failure = parts.keys.getKey(unique('stuck'));
@@ -349,7 +362,10 @@ describe('KeyService deletion', () => {
       new EncryptCommand({ KeyId: 'alias/rkms-us-east-1', Plaintext: legacyKey }),
     );
     client.destroy();
-    await stack.table.put({ id, keys: { 'us-east-1': Buffer.from(CiphertextBlob ?? []).toString('base64') } });
+    await stack.table.put({
+      id,
+      keys: { 'us-east-1': Buffer.from(CiphertextBlob ?? []).toString('base64') },
+    });
     await keys.scheduleDeletion(id);
     await keys.restore(id);
     expect(b64(await keys.getKey(id))).toBe(b64(legacyKey));
@@ -417,7 +433,9 @@ describe('the periodic sweep', () => {
     clock.now += 8 * DAY;
     const sweeper = startSweeper(keys, 20);
     try {
-      await expect.poll(async () => (await item(id))?.state, { timeout: 10_000, interval: 20 }).toBe('Deleted');
+      await expect
+        .poll(async () => (await item(id))?.state, { timeout: 10_000, interval: 20 })
+        .toBe('Deleted');
     } finally {
       sweeper?.stop();
     }

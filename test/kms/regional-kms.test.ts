@@ -53,12 +53,20 @@ function regions(overrides: Partial<typeof config.kms> = {}) {
 }
 
 function backendFor(region: string): KmsBackend {
-  return new AwsKmsBackend({ region, endpoint: local.url, kms: config.kms, credentials: EMBEDDED_CREDENTIALS });
+  return new AwsKmsBackend({
+    region,
+    endpoint: local.url,
+    kms: config.kms,
+    credentials: EMBEDDED_CREDENTIALS,
+  });
 }
 
 const calls = (region: string, operation: string) => local.counters()[region]?.[operation] ?? 0;
 const totalCalls = () =>
-  Object.values(local.counters()).reduce((sum, ops) => sum + Object.values(ops).reduce((a, b) => a + b, 0), 0);
+  Object.values(local.counters()).reduce(
+    (sum, ops) => sum + Object.values(ops).reduce((a, b) => a + b, 0),
+    0,
+  );
 /** Base64 of a key, remembered for the log audit. */
 const remember = (key: Uint8Array) => {
   const encoded = Buffer.from(key).toString('base64');
@@ -85,7 +93,9 @@ describe('RegionalKms.newDataKey', () => {
     for (const region of TEST_REGIONS) {
       const copy = copies[region] as Uint8Array;
       expect(remember((await kms.decryptIn(region, copy, context)).plaintext)).toBe(key);
-      await expect(kms.decryptIn(region, copy, { 'rkms:id': 'another' })).rejects.toMatchObject({ kind: 'rejected' });
+      await expect(kms.decryptIn(region, copy, { 'rkms:id': 'another' })).rejects.toMatchObject({
+        kind: 'rejected',
+      });
     }
   });
 
@@ -113,7 +123,9 @@ describe('RegionalKms.newDataKey', () => {
     local.faults.set('us-west-1', { throttle: {} });
     const failure = kms.newDataKey(context, 32);
     await expect(failure).rejects.toBeInstanceOf(KmsUnavailableError);
-    await expect(failure).rejects.toThrow(/3 of 3 regions.*us-west-1: Encrypt: throttled \(ThrottlingException\)/);
+    await expect(failure).rejects.toThrow(
+      /3 of 3 regions.*us-west-1: Encrypt: throttled \(ThrottlingException\)/,
+    );
   });
 
   it('fails at once, with no KMS call, when fewer regions than min_regions can be called', async () => {
@@ -239,7 +251,8 @@ describe('RegionalKms.open', () => {
     closers.push(() => {
       admin.destroy();
     });
-    const keyId = (await admin.send(new DescribeKeyCommand({ KeyId: 'alias/rkms-us-east-1' }))).KeyMetadata?.KeyId;
+    const keyId = (await admin.send(new DescribeKeyCommand({ KeyId: 'alias/rkms-us-east-1' }))).KeyMetadata
+      ?.KeyId;
     await admin.send(new DisableKeyCommand({ KeyId: keyId }));
     remember((await kms.open(copies, context)).plaintext);
     expect(kms.health()[0]).toMatchObject({

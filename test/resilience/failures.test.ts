@@ -20,13 +20,25 @@ describe('classifyAwsError', () => {
     [service('AccessDeniedException'), 'misconfigured', 'access denied (AccessDeniedException)'],
     [service('NotFoundException'), 'misconfigured', 'key not found (NotFoundException)'],
     [service('DisabledException'), 'misconfigured', 'key disabled (DisabledException)'],
-    [service('KMSInvalidStateException'), 'misconfigured', 'key state does not allow the call (KMSInvalidStateException)'],
+    [
+      service('KMSInvalidStateException'),
+      'misconfigured',
+      'key state does not allow the call (KMSInvalidStateException)',
+    ],
     [service('InvalidCiphertextException'), 'rejected', 'ciphertext refused (InvalidCiphertextException)'],
-    [service('IncorrectKeyException'), 'rejected', 'ciphertext made under another key (IncorrectKeyException)'],
+    [
+      service('IncorrectKeyException'),
+      'rejected',
+      'ciphertext made under another key (IncorrectKeyException)',
+    ],
     [network('ECONNREFUSED'), 'transient', 'connection refused'],
     [network('ECONNRESET'), 'transient', 'connection reset'],
     // The SDK reports a reset connection as a TimeoutError: it is still a reset.
-    [Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }), 'transient', 'connection reset'],
+    [
+      Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }),
+      'transient',
+      'connection reset',
+    ],
     [
       Object.assign(new Error('a request has exceeded the configured 2000 ms requestTimeout.'), {
         name: 'TimeoutError',
@@ -36,13 +48,20 @@ describe('classifyAwsError', () => {
       'timed out waiting for a reply',
     ],
     [
-      Object.assign(new Error('the request socket did not establish a connection with the server within 1000 ms'), {
-        name: 'TimeoutError',
-      }),
+      Object.assign(
+        new Error('the request socket did not establish a connection with the server within 1000 ms'),
+        {
+          name: 'TimeoutError',
+        },
+      ),
       'transient',
       'timed out connecting',
     ],
-    [Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }), 'cancelled', 'cancelled'],
+    [
+      Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }),
+      'cancelled',
+      'cancelled',
+    ],
     [new Error('socket hang up'), 'transient', 'connection closed before a reply'],
   ])('%s is %s: %s', (error, kind, reason) => {
     expect(classifyAwsError(error)).toEqual({ kind, reason });
@@ -54,7 +73,11 @@ describe('classifyAwsError', () => {
   });
 
   it('never repeats an endpoint, an ARN, an account id or an SDK message', () => {
-    for (const error of [service('AccessDeniedException'), network('ECONNREFUSED'), service('Odd name with spaces')]) {
+    for (const error of [
+      service('AccessDeniedException'),
+      network('ECONNREFUSED'),
+      service('Odd name with spaces'),
+    ]) {
       const { reason } = classifyAwsError(error);
       expect(reason).not.toMatch(/arn:|111122223333|127\.0\.0\.1|4599|not allowed|spaces/);
     }

@@ -97,7 +97,15 @@ describe('firstAnswer', () => {
 
   it('hands late answers to discard, so key material can be wiped', async () => {
     const discard = vi.fn();
-    const slow: Candidate<string> = { name: 'slow', run: () => new Promise((r) => setTimeout(() => r('late'), 500)) };
+    const slow: Candidate<string> = {
+      name: 'slow',
+      run: () =>
+        new Promise((r) =>
+          setTimeout(() => {
+            r('late');
+          }, 500),
+        ),
+    };
     const fast = candidate('fast', 10);
     const answer = firstAnswer([slow, fast.c], { hedgeAfterMs: 100, discard });
     await vi.advanceTimersByTimeAsync(600);

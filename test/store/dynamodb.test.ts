@@ -40,14 +40,19 @@ function asKey(record: KeyRecord | Changed | undefined): StoredKey {
 
 const rawItem = async (id: string) =>
   (await raw.send(new GetCommand({ TableName: config.table_name, Key: { id } }))).Item;
-const put = (item: Record<string, unknown>) => raw.send(new PutCommand({ TableName: config.table_name, Item: item }));
+const put = (item: Record<string, unknown>) =>
+  raw.send(new PutCommand({ TableName: config.table_name, Item: item }));
 
 beforeAll(async () => {
   dynalite = await startDynalite();
   store = storeAt({});
   await ensureTable({ ...config, endpoint: dynalite.endpoint }, { credentials: EMBEDDED_CREDENTIALS });
   raw = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS }),
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynalite.endpoint,
+      credentials: EMBEDDED_CREDENTIALS,
+    }),
   );
 });
 
@@ -75,7 +80,9 @@ describe('DynamoStore', () => {
       createdAt: '2026-01-01T00:00:00.000Z',
     });
     expect(text(record.copies['us-east-1'])).toBe('one');
-    expect(await rawItem('a')).toMatchObject({ keys: { 'us-east-1': Buffer.from('one').toString('base64') } });
+    expect(await rawItem('a')).toMatchObject({
+      keys: { 'us-east-1': Buffer.from('one').toString('base64') },
+    });
   });
 
   it('lets the first writer win and never overwrites an existing item', async () => {
@@ -138,15 +145,25 @@ describe('DynamoStore', () => {
 
   it('creates over a tombstone only while it is that tombstone, with a higher version', async () => {
     await store.create({ id: 't', copies: { 'us-east-1': blob('old') }, createdAt: 'x' });
-    const pending = asKey(await store.scheduleDeletion(asKey(await store.get('t')), '2020-01-01T00:00:00.000Z'));
+    const pending = asKey(
+      await store.scheduleDeletion(asKey(await store.get('t')), '2020-01-01T00:00:00.000Z'),
+    );
     const tombstone = await store.destroy(pending);
     if (tombstone === CHANGED) throw new Error('expected a tombstone');
-    expect(await store.create({ id: 't', copies: { 'us-east-1': blob('new') }, createdAt: 'y' })).toBe('exists');
+    expect(await store.create({ id: 't', copies: { 'us-east-1': blob('new') }, createdAt: 'y' })).toBe(
+      'exists',
+    );
     expect(
-      await store.create({ id: 't', copies: { 'us-east-1': blob('new') }, createdAt: 'y' }, { replacing: tombstone }),
+      await store.create(
+        { id: 't', copies: { 'us-east-1': blob('new') }, createdAt: 'y' },
+        { replacing: tombstone },
+      ),
     ).toBe('created');
     expect(
-      await store.create({ id: 't', copies: { 'us-east-1': blob('newer') }, createdAt: 'z' }, { replacing: tombstone }),
+      await store.create(
+        { id: 't', copies: { 'us-east-1': blob('newer') }, createdAt: 'z' },
+        { replacing: tombstone },
+      ),
     ).toBe('exists');
     const recreated = asKey(await store.get('t'));
     expect(text(recreated.copies['us-east-1'])).toBe('new');
@@ -154,7 +171,11 @@ describe('DynamoStore', () => {
   });
 
   it("adds or replaces one region's copy and nothing else, only at the version read", async () => {
-    await store.create({ id: 'r', copies: { 'us-east-1': blob('one'), 'us-east-2': blob('two') }, createdAt: 'x' });
+    await store.create({
+      id: 'r',
+      copies: { 'us-east-1': blob('one'), 'us-east-2': blob('two') },
+      createdAt: 'x',
+    });
     const before = asKey(await store.get('r'));
     const added = asKey(await store.putCopy(before, 'us-west-1', blob('three')));
     expect(Object.fromEntries(Object.entries(added.copies).map(([r, c]) => [r, text(c)]))).toEqual({
@@ -170,14 +191,25 @@ describe('DynamoStore', () => {
   });
 
   it('does not update an item that does not exist', async () => {
-    const ghost: StoredKey = { id: 'ghost', state: 'Enabled', version: 0, copies: {}, malformed: [], boundToId: true };
+    const ghost: StoredKey = {
+      id: 'ghost',
+      state: 'Enabled',
+      version: 0,
+      copies: {},
+      malformed: [],
+      boundToId: true,
+    };
     expect(await store.scheduleDeletion(ghost, '2030-01-01T00:00:00.000Z')).toBe(CHANGED);
     expect(await store.putCopy(ghost, 'us-east-1', blob('x'))).toBe(CHANGED);
     expect(await store.get('ghost')).toBeUndefined();
   });
 
   it('reads an item whose copy in one region is not base64, naming that region as malformed', async () => {
-    await put({ id: 'partly', keys: { 'us-east-1': 'not base64!', 'us-east-2': 'AAAA', 'us-west-1': 7 }, ctx: 'rkms:id' });
+    await put({
+      id: 'partly',
+      keys: { 'us-east-1': 'not base64!', 'us-east-2': 'AAAA', 'us-west-1': 7 },
+      ctx: 'rkms:id',
+    });
     const record = asKey(await store.get('partly'));
     expect(Object.keys(record.copies)).toEqual(['us-east-2']);
     expect(record.malformed).toEqual(['us-east-1', 'us-west-1']);
@@ -221,9 +253,9 @@ describe('DynamoStore failures', () => {
     const failure = down.get('anything');
     await expect(failure).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(failure).rejects.toThrow(/^the key store is unavailable: read: connection refused$/);
-    await expect(down.create({ id: 'x', copies: { 'us-east-1': blob('k') }, createdAt: 'x' })).rejects.toBeInstanceOf(
-      StoreUnavailableError,
-    );
+    await expect(
+      down.create({ id: 'x', copies: { 'us-east-1': blob('k') }, createdAt: 'x' }),
+    ).rejects.toBeInstanceOf(StoreUnavailableError);
     down.close();
   });
 

@@ -21,7 +21,8 @@ export async function startDynalite(): Promise<RunningDynalite> {
         }
         server.closeAllConnections();
         server.close((err) => {
-          err ? reject(err) : resolve();
+          if (err) reject(err);
+          else resolve();
         });
       }),
   };

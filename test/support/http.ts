@@ -15,7 +15,7 @@ export async function call(
 ): Promise<Reply> {
   const response = await fetch(`${base}${path}`, { ...init, method });
   const text = await response.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {

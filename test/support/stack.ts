@@ -56,7 +56,11 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
   const endpointsFor = (overrides: Partial<Config>) =>
     overrides.dynamodb?.endpoint ? { ...endpoints, dynamodb: overrides.dynamodb.endpoint } : endpoints;
   const raw = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint, credentials: EMBEDDED_CREDENTIALS }),
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynalite.endpoint,
+      credentials: EMBEDDED_CREDENTIALS,
+    }),
   );
   const TableName = config.dynamodb.table_name;
   return {
@@ -65,7 +69,8 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
     dynalite,
     logger,
     table: {
-      item: async (id) => (await raw.send(new GetCommand({ TableName, Key: { id }, ConsistentRead: true }))).Item,
+      item: async (id) =>
+        (await raw.send(new GetCommand({ TableName, Key: { id }, ConsistentRead: true }))).Item,
       put: async (item) => {
         await raw.send(new PutCommand({ TableName, Item: item }));
       },

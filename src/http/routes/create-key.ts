@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, errorResponses } from '../schemas.js';
 import { keyBody } from './key-body.js';
@@ -7,7 +7,7 @@ import { keyBody } from './key-body.js';
  * POST /key?id=<id> — creates the id's key explicitly: 201 for an id that has none or
  * whose key was destroyed, 409 KeyExists otherwise. The only way a destroyed id gets a new key.
  */
-export const createKeyRoute: FastifyPluginAsyncTypebox<{ keys: KeyService }> = async (app, { keys }) => {
+export const createKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.post(
     '/key',
     { schema: { querystring: IdQuery, response: { 201: KeyBody, ...errorResponses } } },
@@ -16,4 +16,5 @@ export const createKeyRoute: FastifyPluginAsyncTypebox<{ keys: KeyService }> = a
       return reply.status(201).send(keyBody(request.query.id, key, reply));
     },
   );
+  done();
 };

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, errorResponses } from '../schemas.js';
 import { keyBody } from './key-body.js';
@@ -7,10 +7,11 @@ import { keyBody } from './key-body.js';
  * GET /key?id=<id> — the data key for the id, created on the first call. Never a new key
  * for an id whose key is pending deletion (409) or was destroyed (410).
  */
-export const getKeyRoute: FastifyPluginAsyncTypebox<{ keys: KeyService }> = async (app, { keys }) => {
+export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.get(
     '/key',
     { schema: { querystring: IdQuery, response: { 200: KeyBody, ...errorResponses } } },
     async (request, reply) => keyBody(request.query.id, await keys.getKey(request.query.id), reply),
   );
+  done();
 };

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Kms } from '../../kms/kms.js';
 import type { Store } from '../../store/store.js';
@@ -13,22 +13,31 @@ const Readiness = Type.Object({
  * GET /healthz — the process is alive (for a liveness probe).
  * GET /readyz — the store answers and at least one KMS region's circuit is not open.
  */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; kms: Kms }> = async (app, { store, kms }) => {
+export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; kms: Kms }> = (
+  app,
+  { store, kms },
+  done,
+) => {
   app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, () => ({
     status: 'ok',
   }));
 
-  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
-    const storeState = await store.ping().then(
-      () => 'ok',
-      (err: unknown) => (err instanceof Error ? err.message : 'unavailable'),
-    );
-    const regions = kms.health();
-    const ready = storeState === 'ok' && regions.some((r) => r.circuit !== 'open');
-    return reply.status(ready ? 200 : 503).send({
-      status: ready ? 'ready' : 'unavailable',
-      store: storeState,
-      kms: Object.fromEntries(regions.map((r) => [r.region, r.circuit])),
-    });
-  });
+  app.get(
+    '/readyz',
+    { schema: { response: { 200: Readiness, 503: Readiness } } },
+    async (_request, reply) => {
+      const storeState = await store.ping().then(
+        () => 'ok',
+        (err: unknown) => (err instanceof Error ? err.message : 'unavailable'),
+      );
+      const regions = kms.health();
+      const ready = storeState === 'ok' && regions.some((r) => r.circuit !== 'open');
+      return reply.status(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'unavailable',
+        store: storeState,
+        kms: Object.fromEntries(regions.map((r) => [r.region, r.circuit])),
+      });
+    },
+  );
+  done();
 };
