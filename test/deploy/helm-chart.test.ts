@@ -400,8 +400,8 @@ describe('helm test', () => {
       env: { ...process.env, RKMS_URL: url, RKMS_TEST_ID: 'rkms-helm-test' },
     });
     expect(run.stdout).toMatch(/^ok: http:\/\/127\.0\.0\.1:\d+ returned the same 32-byte key twice\n$/);
-    const key = await (await fetch(`${url ?? ''}/key?id=rkms-helm-test`)).json();
-    expect(run.stdout + run.stderr).not.toContain((key as { key: string }).key);
+    const key = (await (await fetch(`${url ?? ''}/key?id=rkms-helm-test`)).json()) as { key: string };
+    expect(run.stdout + run.stderr).not.toContain(key.key);
     expect(await server.stop('SIGTERM')).toBe(0);
   });
 });
