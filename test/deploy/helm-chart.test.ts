@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis, runCli } from '../support/cli.js';
+import { getKey } from '../support/http.js';
 import { TemplateError } from './gotemplate.js';
 import { coalescedValues, loadChart, readYaml, renderChart, type Manifest, type Release } from './helm.js';
 import { checkFields, validateSchema } from './kubernetes.js';
@@ -400,8 +401,9 @@ describe('helm test', () => {
       env: { ...process.env, RKMS_URL: url, RKMS_TEST_ID: 'rkms-helm-test' },
     });
     expect(run.stdout).toMatch(/^ok: http:\/\/127\.0\.0\.1:\d+ returned the same 32-byte key twice\n$/);
-    const key = (await (await fetch(`${url ?? ''}/key?id=rkms-helm-test`)).json()) as { key: string };
-    expect(run.stdout + run.stderr).not.toContain(key.key);
+    const key = await getKey(url ?? '', 'rkms-helm-test');
+    expect(key.status).toBe(200);
+    expect(run.stdout + run.stderr).not.toContain(String(key.body.key));
     expect(await server.stop('SIGTERM')).toBe(0);
   });
 });
