@@ -1,7 +1,15 @@
-# The key table, created in the home region (default provider). Items are
-# {id, keys: {region: base64}, ctx, created_at, version, state, deletion_date};
-# only the hash key needs declaring.
+locals {
+  # The table lives in the home region and, as a global table, has a replica
+  # in every other KMS region unless table_replica_regions says otherwise.
+  table_replica_regions = var.table_replica_regions != null ? var.table_replica_regions : [
+    for r in var.regions : r if r != var.primary_region
+  ]
+}
+
+# The key table. Items are {id, keys: {region: base64}, ctx, created_at,
+# version, state, deletion_date}; only the hash key needs declaring.
 resource "aws_dynamodb_table" "keys" {
+  region       = var.primary_region
   name         = var.table_name
   billing_mode = "PAY_PER_REQUEST" # traffic follows the clients; no capacity to tune or to run out of
   hash_key     = "id"
@@ -21,21 +29,25 @@ resource "aws_dynamodb_table" "keys" {
 
   # Encrypted at rest with the AWS managed key (aws/dynamodb), not the RKMS
   # keys: the items are already KMS ciphertexts, and reusing the RKMS keys
-  # would force the service policy to grant KMS use via DynamoDB as well.
+  # would force their key policy to admit DynamoDB without an rkms:id context.
   server_side_encryption {
     enabled = true
   }
 
-  # Global table replicas (optional) need a stream of new and old images.
-  stream_enabled   = length(var.table_replica_regions) > 0
-  stream_view_type = length(var.table_replica_regions) > 0 ? "NEW_AND_OLD_IMAGES" : null
+  # A global table's replicas need a stream of new and old images.
+  stream_enabled   = length(local.table_replica_regions) > 0
+  stream_view_type = length(local.table_replica_regions) > 0 ? "NEW_AND_OLD_IMAGES" : null
 
+  # Replicas serve reads only (config.toml [dynamodb] read_region; the IAM
+  # policy grants writes in the home region only): a global table resolves
+  # concurrent writes in two regions as last-writer-wins.
   dynamic "replica" {
-    for_each = var.table_replica_regions
+    for_each = local.table_replica_regions
     content {
-      region_name            = replica.value
-      point_in_time_recovery = true
-      propagate_tags         = true
+      region_name                 = replica.value
+      point_in_time_recovery      = true
+      deletion_protection_enabled = true
+      propagate_tags              = true
     }
   }
 
@@ -45,7 +57,7 @@ resource "aws_dynamodb_table" "keys" {
       error_message = "primary_region must be one of var.regions."
     }
     precondition {
-      condition     = !contains(var.table_replica_regions, var.primary_region) && length(distinct(var.table_replica_regions)) == length(var.table_replica_regions)
+      condition     = !contains(local.table_replica_regions, var.primary_region) && length(distinct(local.table_replica_regions)) == length(local.table_replica_regions)
       error_message = "table_replica_regions must not repeat a region nor contain primary_region (the table itself lives there)."
     }
   }
@@ -54,7 +66,7 @@ resource "aws_dynamodb_table" "keys" {
 locals {
   # Replica tables share the name; their ARNs differ only in the region.
   replica_table_arns = [
-    for r in var.table_replica_regions :
+    for r in local.table_replica_regions :
     "arn:${local.partition}:dynamodb:${r}:${local.account_id}:table/${var.table_name}"
   ]
 }

@@ -4,7 +4,7 @@ locals {
   # list of strings is a valid TOML basic string / array.
   config_toml = join("\n", concat(
     [
-      "# From terraform output config_toml: replaces the [kms], [kms.key_ids],",
+      "# From terraform output config_toml: the [kms], [kms.key_ids],",
       "# [dynamodb] and [embedded] sections of config.toml.",
       "[kms]",
       "regions = ${jsonencode(var.regions)}",
@@ -18,7 +18,7 @@ locals {
       "region = ${jsonencode(var.primary_region)}",
       "table_name = ${jsonencode(aws_dynamodb_table.keys.name)}",
     ],
-    [for r in var.table_replica_regions : "# read_region = ${jsonencode(r)}   # reads from this replica if it is nearer"],
+    [for r in local.table_replica_regions : "# read_region = ${jsonencode(r)}   # reads from this replica if it is nearer"],
     [
       "",
       "[embedded]",
@@ -49,14 +49,29 @@ output "dynamodb_table_arn" {
   value       = aws_dynamodb_table.keys.arn
 }
 
+output "dynamodb_replica_regions" {
+  description = "Regions of the global table's replicas."
+  value       = local.table_replica_regions
+}
+
 output "policy_arn" {
-  description = "ARN of the service's IAM policy (attach it to the service's role if service_role_name was not set)."
+  description = "ARN of the service's IAM policy."
   value       = aws_iam_policy.service.arn
 }
 
 output "policy_json" {
   description = "The service's IAM policy document."
-  value       = data.aws_iam_policy_document.service.json
+  value       = module.policies.service_policy_json
+}
+
+output "key_policy_json" {
+  description = "The key policy of every RKMS key."
+  value       = module.policies.key_policy_json
+}
+
+output "service_role_arn" {
+  description = "ARN of the IRSA role (with eks_oidc_provider_arn): the chart's serviceAccount.annotations eks.amazonaws.com/role-arn."
+  value       = one(aws_iam_role.service[*].arn)
 }
 
 output "config_toml" {

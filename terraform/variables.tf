@@ -1,13 +1,11 @@
 variable "regions" {
-  description = "KMS regions RKMS keeps a ciphertext in (config.toml [kms] regions), in the order the service should list them. Only regions with a provider alias in providers.tf are supported."
+  description = "KMS regions RKMS keeps a ciphertext in (config.toml [kms] regions), in the order the service should list them. Adding a region is adding it here."
   type        = list(string)
   default     = ["us-east-1", "us-east-2", "us-west-1"]
 
   validation {
-    # Terraform cannot create providers in a loop, so every region needs its own
-    # alias and resources; see providers.tf to add one, then extend this list.
-    condition     = length(var.regions) > 0 && alltrue([for r in var.regions : contains(["us-east-1", "us-east-2", "us-west-1"], r)])
-    error_message = "regions must be a non-empty subset of us-east-1, us-east-2, us-west-1 (add a provider alias and key resources in providers.tf/kms.tf for another region)."
+    condition     = length(var.regions) > 0 && alltrue([for r in var.regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", r))])
+    error_message = "regions must be a non-empty list of AWS region names such as us-east-1."
   }
 
   validation {
@@ -17,7 +15,7 @@ variable "regions" {
 }
 
 variable "primary_region" {
-  description = "Home region: the DynamoDB table lives (and is written) here, and the default provider points here. Must be one of var.regions."
+  description = "Home region: the DynamoDB table lives (and is written) here, and the provider points here. Must be one of var.regions."
   type        = string
   default     = "us-east-1"
 }
@@ -35,9 +33,9 @@ variable "table_name" {
 }
 
 variable "table_replica_regions" {
-  description = "Optional: regions to replicate the table to (a DynamoDB global table). Replicas are for reads only (config.toml [dynamodb] read_region); the IAM policy grants writes in primary_region only, because a global table resolves concurrent writes from two regions as last-writer-wins and could silently replace a data key."
+  description = "Regions of the global table's replicas. null (the default): every region of var.regions but primary_region; [] for a single-region table. Replicas serve reads only (config.toml [dynamodb] read_region)."
   type        = list(string)
-  default     = []
+  default     = null
 }
 
 variable "kms_key_deletion_window_days" {
@@ -51,8 +49,32 @@ variable "kms_key_deletion_window_days" {
   }
 }
 
+variable "eks_oidc_provider_arn" {
+  description = "Optional: the IAM OIDC provider of the EKS cluster RKMS runs in. Creates the IAM role its pods assume (IRSA), trusted by the service account kubernetes_namespace/kubernetes_service_account only, with the service policy attached."
+  type        = string
+  default     = null
+}
+
+variable "kubernetes_namespace" {
+  description = "Namespace the Helm release is installed in (for the IRSA trust policy)."
+  type        = string
+  default     = "rkms"
+}
+
+variable "kubernetes_service_account" {
+  description = "The chart's service account (its default: the release's full name, \"rkms\" for a release named rkms)."
+  type        = string
+  default     = "rkms"
+}
+
+variable "role_name" {
+  description = "Name of the IAM role created with eks_oidc_provider_arn."
+  type        = string
+  default     = "rkms"
+}
+
 variable "service_role_name" {
-  description = "Optional: name of an existing IAM role the service runs as (e.g. the IRSA role of its Kubernetes service account). The policy is attached to it when set; otherwise attach the policy_arn output yourself."
+  description = "Optional, instead of eks_oidc_provider_arn: an existing IAM role the service runs as; the policy is attached to it. Otherwise attach the policy_arn output yourself."
   type        = string
   default     = null
 }
@@ -64,7 +86,7 @@ variable "policy_name" {
 }
 
 variable "allow_legacy_items" {
-  description = "Allow kms:Decrypt WITHOUT an encryption context. Needed only to serve a table written by the original Go RKMS, whose items carry no context; leave false otherwise. See iam.tf."
+  description = "Allow kms:Decrypt WITHOUT an encryption context, in the key policies and the service policy. Needed only to serve a table written by the original Go RKMS, whose items carry no context; leave false otherwise."
   type        = bool
   default     = false
 }

@@ -1,12 +1,13 @@
 terraform {
-  # 1.5: `check`/`import` blocks are available to users of this root; nothing
-  # below needs more than lifecycle preconditions (1.2) and one() (0.15).
+  # 1.5: moved/import/check blocks; `terraform test` with mock providers needs 1.7.
   required_version = ">= 1.5"
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0"
+      source = "hashicorp/aws"
+      # 6.0: the per-resource `region` argument (one provider for every region);
+      # 6.9: deletion_protection_enabled on a global table's replicas.
+      version = ">= 6.9"
     }
   }
 }
