@@ -194,7 +194,8 @@ function deriveKey(passphrase: string, kdf: Kdf): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const options = { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r * kdf.p };
     scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), 32, options, (error, key) => {
-      error ? reject(error) : resolve(key);
+      if (error) reject(error);
+      else resolve(key);
     });
   });
 }

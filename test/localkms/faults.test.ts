@@ -138,7 +138,7 @@ describe('throttle and error', () => {
         outcomes.push(
           await c.send(new ListKeysCommand({})).then(
             () => 'ok',
-            (error: Error) => error.name,
+            (error: unknown) => (error instanceof Error ? error.name : String(error)),
           ),
         );
       expect(outcomes).toEqual(['ThrottlingException', 'ok', 'ThrottlingException', 'ok']);

@@ -15,7 +15,7 @@ export interface OperationContext {
    * Only operations that change state call it, so cryptographic calls never
    * touch the disk.
    */
-  persist(): Promise<void>;
+  readonly persist: () => Promise<void>;
 }
 
 export interface Operation {
