@@ -9,7 +9,7 @@ import { KmsError } from './errors.js';
  * Values of fields that can carry key material never appear in a message.
  */
 
-const SECRET_FIELDS = new Set(['Plaintext']);
+const SECRET_FIELDS = new Set(['Plaintext', 'Message', 'Mac']);
 const MAX_REPORTED = 3;
 
 interface SchemaError {
