@@ -228,7 +228,7 @@ export class KeyStore {
    */
   scheduleDeletion(key: KmsKey, pendingWindowInDays: number): void {
     key.pendingWindowInDays = pendingWindowInDays;
-    if (key.multiRegion === 'PRIMARY' && this.replicaRecords(key).length > 0) {
+    if (key.multiRegion === 'PRIMARY' && this.replicaRecords(key).some((replica) => this.isLive(replica))) {
       key.state = 'PendingReplicaDeletion';
       key.deletionDate = undefined;
       return;
