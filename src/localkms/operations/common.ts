@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import type { KeyState } from '@aws-sdk/client-kms';
 import { KmsError } from '../errors.js';
 import {
@@ -22,7 +22,7 @@ export const EncryptionAlgorithmField = Type.Enum([
   'RSAES_OAEP_SHA_256',
   'SM2PKE',
 ]);
-export type EncryptionAlgorithm = 'SYMMETRIC_DEFAULT' | 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256' | 'SM2PKE';
+export type EncryptionAlgorithm = Static<typeof EncryptionAlgorithmField>;
 export const DryRunField = Type.Boolean();
 export const RecipientField = Type.Object({});
 export const MarkerField = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\u0020-\\u00FF]*$' });

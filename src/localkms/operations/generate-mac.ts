@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { decodeBlob, DryRunField, encodeBlob, GrantTokensField, KeyIdField, stopIfDryRun } from './common.js';
-import { MacAlgorithmField, MESSAGE_MAX_BYTES } from './asymmetric.js';
+import { MacAlgorithmField, MESSAGE_MAX_BYTES } from './message-members.js';
 import { macOf } from './mac.js';
 import { defineOperation } from './operation.js';
 

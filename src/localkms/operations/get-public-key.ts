@@ -4,7 +4,7 @@ import { publicKeyDer } from '../key-material.js';
 import { encryptionAlgorithmsOf, KEY_SPECS, signingAlgorithmsOf } from '../key-specs.js';
 import { resolveKey } from '../resolve.js';
 import { assertUsable, encodeBlob, GrantTokensField, KeyIdField } from './common.js';
-import { singleMaterial } from './asymmetric.js';
+import { singleMaterial } from './message-members.js';
 import { defineOperation } from './operation.js';
 
 /**

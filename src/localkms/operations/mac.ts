@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { KEY_SPECS, MAC_HASHES, type MacAlgorithm } from '../key-specs.js';
 import type { KmsKey } from '../keystore.js';
 import { assertKeyUsage, assertUsable, incompatibleAlgorithm } from './common.js';
-import { singleMaterial } from './asymmetric.js';
+import { singleMaterial } from './message-members.js';
 
 /**
  * The HMAC (RFC 2104) GenerateMac and VerifyMac compute, after AWS's checks:

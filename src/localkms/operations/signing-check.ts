@@ -3,7 +3,7 @@ import { SIGNING_SCHEMES, signingAlgorithmsOf, type LocalSigningAlgorithm } from
 import type { KmsKey } from '../keystore.js';
 import type { MessageKind } from '../signatures.js';
 import { incompatibleAlgorithm } from './common.js';
-import { assertMessageType } from './asymmetric.js';
+import { assertMessageType } from './message-members.js';
 
 /**
  * What Sign and Verify check once the key is known, in AWS's order: the

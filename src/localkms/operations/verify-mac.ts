@@ -10,7 +10,7 @@ import {
   KeyIdField,
   stopIfDryRun,
 } from './common.js';
-import { MacAlgorithmField, MESSAGE_MAX_BYTES } from './asymmetric.js';
+import { MacAlgorithmField, MESSAGE_MAX_BYTES } from './message-members.js';
 import { macOf } from './mac.js';
 import { defineOperation } from './operation.js';
 

@@ -12,7 +12,12 @@ import {
   KeyIdField,
   stopIfDryRun,
 } from './common.js';
-import { MESSAGE_MAX_BYTES, MessageTypeField, SigningAlgorithmField, singleMaterial } from './asymmetric.js';
+import {
+  MESSAGE_MAX_BYTES,
+  MessageTypeField,
+  SigningAlgorithmField,
+  singleMaterial,
+} from './message-members.js';
 import { signingCheck } from './signing-check.js';
 import { defineOperation } from './operation.js';
 

@@ -2,7 +2,7 @@ import Type from 'typebox';
 import { KmsError } from '../errors.js';
 import type { KmsKey } from '../keystore.js';
 
-/** Request members and checks that Sign, Verify, GenerateMac and VerifyMac share. */
+/** Request members and checks that Sign, Verify, GenerateMac and VerifyMac share: a message and its algorithm. */
 
 /** Sign, Verify and the MAC operations take a message of 1–4096 bytes. */
 export const MESSAGE_MAX_BYTES = 4096;
