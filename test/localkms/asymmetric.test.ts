@@ -199,6 +199,40 @@ describe('GetPublicKey', () => {
   });
 });
 
+describe('key states', () => {
+  it('apply to GetPublicKey, Verify and DryRun as to the other cryptographic calls', async () => {
+    const { keyId } = await createKey(client, { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
+    const { Signature } = await client.send(
+      new SignCommand({ KeyId: keyId, Message: bytes('m'), SigningAlgorithm: 'RSASSA_PSS_SHA_256' }),
+    );
+    await expectKmsError(
+      client.send(
+        new VerifyCommand({
+          KeyId: keyId,
+          Message: bytes('m'),
+          Signature,
+          SigningAlgorithm: 'RSASSA_PSS_SHA_256',
+          DryRun: true,
+        }),
+      ),
+      'DryRunOperationException',
+    );
+    await client.send(new DisableKeyCommand({ KeyId: keyId }));
+    await expectKmsError(client.send(new GetPublicKeyCommand({ KeyId: keyId })), 'DisabledException');
+    await expectKmsError(
+      client.send(
+        new VerifyCommand({
+          KeyId: keyId,
+          Message: bytes('m'),
+          Signature,
+          SigningAlgorithm: 'RSASSA_PSS_SHA_256',
+        }),
+      ),
+      'DisabledException',
+    );
+  });
+});
+
 describe('Sign and Verify', () => {
   for (const [spec, algorithms] of SIGNING_CASES) {
     it(`signs with ${spec} (${algorithms.join(', ')}); signatures verify in KMS and with Node's crypto, RAW or DIGEST`, async () => {

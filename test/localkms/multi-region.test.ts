@@ -273,6 +273,31 @@ describe('multi-Region keys', () => {
     expect((await describeKey(eu, keyId)).MultiRegionConfiguration?.PrimaryKey?.Region).toBe('us-west-1');
   });
 
+  it('refuse UpdatePrimaryRegion to its own region or to a replica pending deletion, and bad replica tags', async () => {
+    const { east, west } = await serve();
+    const { keyId } = await createKey(east, { MultiRegion: true });
+    await expectKmsError(
+      east.send(
+        new ReplicateKeyCommand({
+          KeyId: keyId,
+          ReplicaRegion: 'us-west-1',
+          Tags: [{ TagKey: 'aws:x', TagValue: 'y' }],
+        }),
+      ),
+      'TagException',
+    );
+    await east.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: 'us-west-1' }));
+    await expectKmsError(
+      east.send(new UpdatePrimaryRegionCommand({ KeyId: keyId, PrimaryRegion: 'us-east-1' })),
+      'ValidationException',
+    );
+    await west.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    await expectKmsError(
+      east.send(new UpdatePrimaryRegionCommand({ KeyId: keyId, PrimaryRegion: 'us-west-1' })),
+      'KMSInvalidStateException',
+    );
+  });
+
   it('delete the primary only after its replicas: PendingReplicaDeletion, then its own window from the last replica deletion', async () => {
     let now = Date.UTC(2031, 0, 1);
     const { east, west } = await serve(() => now);
