@@ -3,8 +3,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 /**
  * The ciphertext blob of the local KMS:
  *
- *   magic "LK" | format 1 | key id (16 bytes, UUID) | key-material version (uint32 BE)
+ *   magic "LK" | format | key id (16 bytes) | key-material version (uint32 BE)
  *   | IV (12) | GCM tag (16) | AES-256-GCM ciphertext
+ *
+ * Format 1 carries a UUID key id, format 2 the 32 hex digits of a multi-Region
+ * key id (`mrk-…`). The blob names no region, so a replica of a multi-Region
+ * key, which has the same id and key material, decrypts it in its own region.
  *
  * The header lets Decrypt find the key without a KeyId, as AWS does. The GCM
  * additional data is the header followed by the canonical encryption context,
@@ -20,7 +24,9 @@ export interface BlobHeader {
 }
 
 const MAGIC = Buffer.from('LK', 'latin1');
-const FORMAT = 1;
+const UUID_FORMAT = 1;
+const MULTI_REGION_FORMAT = 2;
+const MULTI_REGION_PREFIX = 'mrk-';
 const HEADER_BYTES = MAGIC.length + 1 + 16 + 4;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -42,10 +48,15 @@ export function sealBlob(
 /** The header of a blob, or undefined when the bytes are not a blob of this emulator. */
 export function readBlobHeader(blob: Buffer): BlobHeader | undefined {
   if (blob.length < HEADER_BYTES + IV_BYTES + TAG_BYTES) return undefined;
-  if (!blob.subarray(0, MAGIC.length).equals(MAGIC) || blob[MAGIC.length] !== FORMAT) return undefined;
+  if (!blob.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const format = blob[MAGIC.length];
+  if (format !== UUID_FORMAT && format !== MULTI_REGION_FORMAT) return undefined;
   const idStart = MAGIC.length + 1;
   const hex = blob.subarray(idStart, idStart + 16).toString('hex');
-  const keyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const keyId =
+    format === MULTI_REGION_FORMAT
+      ? `${MULTI_REGION_PREFIX}${hex}`
+      : `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   return { keyId, materialVersion: blob.readUInt32BE(idStart + 16) };
 }
 
@@ -79,8 +90,10 @@ export function canonicalContext(context: EncryptionContext): Buffer {
 function encodeHeader(header: BlobHeader): Buffer {
   const head = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(head, 0);
-  head[MAGIC.length] = FORMAT;
-  Buffer.from(header.keyId.replaceAll('-', ''), 'hex').copy(head, MAGIC.length + 1);
+  const multiRegion = header.keyId.startsWith(MULTI_REGION_PREFIX);
+  head[MAGIC.length] = multiRegion ? MULTI_REGION_FORMAT : UUID_FORMAT;
+  const hex = multiRegion ? header.keyId.slice(MULTI_REGION_PREFIX.length) : header.keyId.replaceAll('-', '');
+  Buffer.from(hex, 'hex').copy(head, MAGIC.length + 1);
   head.writeUInt32BE(header.materialVersion, MAGIC.length + 1 + 16);
   return head;
 }

@@ -20,6 +20,8 @@ export type KmsErrorType =
   | 'InvalidMarkerException'
   | 'InvalidSignatureException'
   | 'KMSInternalException'
+  | 'KMSInvalidMacException'
+  | 'KMSInvalidSignatureException'
   | 'KMSInvalidStateException'
   | 'LimitExceededException'
   | 'MissingAuthenticationTokenException'

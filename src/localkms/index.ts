@@ -199,7 +199,7 @@ async function prepareStore(
   let changed = store.maintain();
   if (seed !== undefined) {
     const spec = typeof seed === 'string' ? await loadSeedFile(seed) : validSeed(seed, 'the seed option');
-    changed = applySeed(store, spec, config.regions) || changed;
+    changed = (await applySeed(store, spec, config.regions)) || changed;
   }
   if (changed) await persist();
 }

@@ -109,7 +109,12 @@ async function answer(
   if (!run) throw unknownOperation(operation);
   const request = (call.request = parseJsonBody(body));
   if (run.changesState) deps.store.maintain();
-  return (call.response = await run.run(request, { region, store: deps.store, persist: deps.persist }));
+  return (call.response = await run.run(request, {
+    region,
+    regions: deps.regions,
+    store: deps.store,
+    persist: deps.persist,
+  }));
 }
 
 /** One line per call at debug level; its bodies at trace level, where the logger redacts key material. */

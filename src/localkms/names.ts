@@ -3,6 +3,7 @@
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MULTI_REGION_KEY_ID_PATTERN = /^mrk-[0-9a-f]{32}$/i;
 const KMS_ARN_PATTERN = /^arn:([a-z-]+):kms:([^:]*):([^:]*):(key|alias)\/(.+)$/;
 
 export const DEFAULT_ACCOUNT_ID = '111122223333';
@@ -15,8 +16,13 @@ export function isAccountId(value: string): boolean {
   return ACCOUNT_PATTERN.test(value);
 }
 
+/** A key id as AWS makes them: a UUID, or `mrk-` and 32 hex digits for a multi-Region key. */
 export function isKeyId(value: string): boolean {
-  return KEY_ID_PATTERN.test(value);
+  return KEY_ID_PATTERN.test(value) || MULTI_REGION_KEY_ID_PATTERN.test(value);
+}
+
+export function isMultiRegionKeyId(value: string): boolean {
+  return MULTI_REGION_KEY_ID_PATTERN.test(value);
 }
 
 /** The partition of a region, as in its ARNs: `aws-cn` for China, `aws-us-gov` for GovCloud. */

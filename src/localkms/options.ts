@@ -49,7 +49,8 @@ export class LocalKmsConfigError extends Error {}
 
 /** Checks the options and fills in defaults; throws LocalKmsConfigError with what to fix. */
 export function resolveOptions(options: LocalKmsOptions): ResolvedOptions {
-  const regions = [...new Set(options.regions ?? [])];
+  // Callers from JavaScript can omit `regions`; they get the message below, not a TypeError.
+  const regions = [...new Set(Array.isArray(options.regions) ? options.regions : [])];
   if (regions.length === 0)
     throw new LocalKmsConfigError('regions: give at least one region, e.g. us-east-1');
   for (const region of regions) {
@@ -70,12 +71,12 @@ export function resolveOptions(options: LocalKmsOptions): ResolvedOptions {
   const fixedPorts = [port, ...regionPorts.values()].filter((p) => p !== 0);
   if (new Set(fixedPorts).size !== fixedPorts.length)
     throw new LocalKmsConfigError('port and regionPorts must all differ');
-  if (options.passphrase !== undefined && options.passphrase.length === 0) {
+  if (options.passphrase?.length === 0) {
     throw new LocalKmsConfigError('passphrase: must not be empty');
   }
   const accessKeys =
     options.accessKeys === undefined ? undefined : new Map(Object.entries(options.accessKeys));
-  if (accessKeys && accessKeys.size === 0)
+  if (accessKeys?.size === 0)
     throw new LocalKmsConfigError('accessKeys: give at least one, or omit it to turn signature checks off');
   return {
     host: options.host ?? '127.0.0.1',

@@ -4,22 +4,33 @@ import TOML from '@iarna/toml';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { isKmsError } from './errors.js';
-import type { KeyStore } from './keystore.js';
-import { KEY_MATERIAL_BYTES } from './keystore.js';
+import { isMaterialOf, newKeyMaterial } from './key-material.js';
+import { KEY_SPECS, usagesOf, type LocalKeySpec, type LocalKeyUsage } from './key-specs.js';
+import type { KeyStore, KmsKey } from './keystore.js';
+import { isMultiRegionKeyId } from './names.js';
 import { assertAliasName } from './operations/alias-names.js';
 
 /**
  * Keys with fixed ids and aliases, created at start so a test suite can rely on
  * known key ids. Seeding is idempotent: an existing key keeps its key material
- * and state, and the seeded aliases are (re)pointed at their keys.
+ * and state, and the seeded aliases are (re)pointed at their keys. A
+ * multi-Region key is created in the first of its regions and replicated to
+ * the others, so every region holds the same key material.
  */
 
-const KEY_ID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const KEY_ID_PATTERN =
+  '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$';
 
 const SeedKeySchema = Type.Object(
   {
-    /** A UUID, as AWS key ids are. */
+    /** A UUID, as AWS key ids are; `mrk-` and 32 hex digits for a multi-Region key. */
     keyId: Type.String({ pattern: KEY_ID_PATTERN }),
+    /** SYMMETRIC_DEFAULT when omitted; see CreateKey. */
+    keySpec: Type.Optional(Type.Enum(Object.keys(KEY_SPECS) as LocalKeySpec[])),
+    /** Required for every key spec but SYMMETRIC_DEFAULT, as in CreateKey. */
+    keyUsage: Type.Optional(Type.Enum(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'])),
+    /** A multi-Region key: primary in the first of its regions, replicas in the others. */
+    multiRegion: Type.Optional(Type.Boolean()),
     /** One region, or several; every configured region when both are omitted. */
     region: Type.Optional(Type.String()),
     regions: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
@@ -30,7 +41,12 @@ const SeedKeySchema = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     /** true turns automatic rotation on. */
     rotation: Type.Optional(Type.Boolean()),
-    /** Base64 of 32 bytes, for ciphertexts that stay valid across runs (test fixtures); random when omitted. */
+    /**
+     * Base64 of the key material, for ciphertexts and signatures that stay valid
+     * across runs (test fixtures); random when omitted. 32 bytes for
+     * SYMMETRIC_DEFAULT, the key length for HMAC, a DER PKCS #8 private key for
+     * RSA and ECC.
+     */
     keyMaterial: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
@@ -78,36 +94,96 @@ export function validSeed(value: unknown, source = 'seed'): SeedSpec {
 }
 
 /** Creates the seeded keys and aliases that are missing; returns whether the store changed. */
-export function applySeed(store: KeyStore, seed: SeedSpec, servedRegions: readonly string[]): boolean {
+export async function applySeed(
+  store: KeyStore,
+  seed: SeedSpec,
+  servedRegions: readonly string[],
+): Promise<boolean> {
   const plan = seed.keys.map((key) => ({
     key,
+    kind: kindOf(key),
     regions: regionsOf(key, servedRegions),
     material: materialOf(key),
   }));
   assertNoAliasConflicts(plan);
   let changed = false;
-  for (const { key, regions, material } of plan) {
+  for (const { key, kind, regions, material } of plan) {
+    const keyId = key.keyId.toLowerCase();
+    const shared = kind.multiRegion ? (material ?? (await newKeyMaterial(kind.keySpec))) : material;
     for (const region of regions) {
-      if (!store.liveKey(region, key.keyId)) {
-        store.createKey(region, {
-          keyId: key.keyId,
-          description: key.description ?? '',
-          tags: Object.entries(key.tags ?? {}),
-          ...(material ? { material } : {}),
-          enabled: key.enabled ?? true,
-          rotationEnabled: key.rotation ?? false,
-        });
+      if (!store.liveKey(region, keyId)) {
+        const primary = kind.multiRegion ? livePrimary(store, keyId, regions) : undefined;
+        if (primary) {
+          const replica = store.replicate(primary, region, {
+            description: key.description ?? '',
+            tags: Object.entries(key.tags ?? {}),
+          });
+          if (key.enabled === false) replica.state = 'Disabled';
+        } else {
+          store.createKey(region, {
+            keyId,
+            description: key.description ?? '',
+            tags: Object.entries(key.tags ?? {}),
+            keySpec: kind.keySpec,
+            keyUsage: kind.keyUsage,
+            material: shared ?? (await newKeyMaterial(kind.keySpec)),
+            enabled: key.enabled ?? true,
+            rotationEnabled: key.rotation ?? false,
+            multiRegion: kind.multiRegion,
+          });
+        }
         changed = true;
       }
       for (const alias of key.aliases ?? []) {
-        if (store.liveAlias(region, alias)?.targetKeyId !== key.keyId.toLowerCase()) {
-          store.putAlias(region, alias, key.keyId.toLowerCase());
+        if (store.liveAlias(region, alias)?.targetKeyId !== keyId) {
+          store.putAlias(region, alias, keyId);
           changed = true;
         }
       }
     }
   }
   return changed;
+}
+
+interface SeedKind {
+  readonly keySpec: LocalKeySpec;
+  readonly keyUsage: LocalKeyUsage;
+  readonly multiRegion: boolean;
+}
+
+/** The same rules as CreateKey, with messages that name the seed entry. */
+function kindOf(key: SeedKey): SeedKind {
+  const keySpec = key.keySpec ?? 'SYMMETRIC_DEFAULT';
+  if (key.keyUsage === undefined && keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw new SeedError(`seed key ${key.keyId}: keyUsage is required for a ${keySpec} key`);
+  }
+  const keyUsage = key.keyUsage ?? 'ENCRYPT_DECRYPT';
+  if (!usagesOf(keySpec).includes(keyUsage)) {
+    throw new SeedError(
+      `seed key ${key.keyId}: a ${keySpec} key can have keyUsage ${usagesOf(keySpec).join(' or ')}, not ${keyUsage}`,
+    );
+  }
+  const multiRegion = key.multiRegion ?? false;
+  if (multiRegion !== isMultiRegionKeyId(key.keyId)) {
+    throw new SeedError(
+      multiRegion
+        ? `seed key ${key.keyId}: a multi-Region key id is mrk- and 32 hex digits`
+        : `seed key ${key.keyId}: an mrk- key id needs multiRegion = true`,
+    );
+  }
+  if (key.rotation && keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw new SeedError(`seed key ${key.keyId}: only SYMMETRIC_DEFAULT keys rotate`);
+  }
+  return { keySpec, keyUsage, multiRegion };
+}
+
+/** The primary of a seeded multi-Region key, wherever it is now (UpdatePrimaryRegion may have moved it). */
+function livePrimary(store: KeyStore, keyId: string, regions: readonly string[]): KmsKey | undefined {
+  for (const region of [...regions, ...store.regionNames()]) {
+    const key = store.liveKey(region, keyId);
+    if (key?.multiRegion === 'PRIMARY') return key;
+  }
+  return undefined;
 }
 
 function regionsOf(key: SeedKey, servedRegions: readonly string[]): readonly string[] {
@@ -124,13 +200,21 @@ function regionsOf(key: SeedKey, servedRegions: readonly string[]): readonly str
 
 function materialOf(key: SeedKey): Buffer | undefined {
   if (key.keyMaterial === undefined) return undefined;
+  const keySpec = key.keySpec ?? 'SYMMETRIC_DEFAULT';
   const material = Buffer.from(key.keyMaterial, 'base64');
-  if (material.length !== KEY_MATERIAL_BYTES || material.toString('base64') !== key.keyMaterial) {
+  if (material.toString('base64') !== key.keyMaterial || !isMaterialOf(keySpec, material)) {
     throw new SeedError(
-      `seed key ${key.keyId}: keyMaterial must be the base64 of exactly ${KEY_MATERIAL_BYTES} bytes`,
+      `seed key ${key.keyId}: keyMaterial must be the base64 of ${materialDescription(keySpec)}`,
     );
   }
   return material;
+}
+
+function materialDescription(keySpec: LocalKeySpec): string {
+  const kind = KEY_SPECS[keySpec];
+  if (kind.kind === 'symmetric') return 'exactly 32 bytes';
+  if (kind.kind === 'hmac') return `exactly ${kind.keyBytes} bytes (${keySpec})`;
+  return `a DER PKCS #8 ${keySpec} private key`;
 }
 
 function assertNoAliasConflicts(plan: { key: SeedKey; regions: readonly string[] }[]): void {

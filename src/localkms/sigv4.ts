@@ -175,8 +175,8 @@ function checkFreshness(amzDate: string, scopeDate: string, now: number): void {
       'IncompleteSignatureException',
       'X-Amz-Date header is missing or not in the form YYYYMMDDTHHMMSSZ',
     );
-  const [, year, month, day, hour, minute, second] = match.map(Number);
-  const signedAt = Date.UTC(year!, month! - 1, day, hour, minute, second);
+  const [year = 0, month = 1, day, hour, minute, second] = match.slice(1).map(Number);
+  const signedAt = Date.UTC(year, month - 1, day, hour, minute, second);
   if (!amzDate.startsWith(scopeDate)) {
     throw new KmsError(
       'InvalidSignatureException',

@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { isMaterialOf } from './key-material.js';
+import { KEY_SPECS, usagesOf, type LocalKeySpec } from './key-specs.js';
 import { KeyStore, type KmsKey } from './keystore.js';
 import { keyArn } from './names.js';
 
@@ -9,17 +11,27 @@ import { keyArn } from './names.js';
  * passphrase the file is plain JSON with the key material in base64; with one,
  * everything but the format marker and the scrypt parameters is AES-256-GCM
  * ciphertext under a key derived from the passphrase.
+ *
+ * Version 2 added key specs, key usages and multi-Region keys as optional
+ * members of a key, absent meaning a symmetric single-Region key, so a
+ * version 1 store reads as it always did. Stores are written as version 2,
+ * which a local KMS from before refuses instead of misreading.
  */
 
 const FORMAT = 'rkms-local-kms-store';
-const VERSION = 1;
+const VERSION = 2;
+const READABLE_VERSIONS = [1, 2] as const;
+const Version = Type.Union(READABLE_VERSIONS.map((version) => Type.Literal(version)));
 
 const StoredKey = Type.Object({
   keyId: Type.String(),
   creationDate: Type.Number(),
   seq: Type.Integer({ minimum: 1 }),
   description: Type.String(),
-  state: Type.Enum(['Enabled', 'Disabled', 'PendingDeletion']),
+  keySpec: Type.Optional(Type.Enum(Object.keys(KEY_SPECS) as LocalKeySpec[])),
+  keyUsage: Type.Optional(Type.Enum(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'])),
+  multiRegion: Type.Optional(Type.Enum(['PRIMARY', 'REPLICA'])),
+  state: Type.Enum(['Enabled', 'Disabled', 'PendingDeletion', 'PendingReplicaDeletion']),
   deletionDate: Type.Optional(Type.Number()),
   pendingWindowInDays: Type.Optional(Type.Integer()),
   rotationEnabled: Type.Boolean(),
@@ -60,14 +72,14 @@ type Kdf = Static<typeof Kdf>;
 
 const PlainFile = Type.Object({
   format: Type.Literal(FORMAT),
-  version: Type.Literal(VERSION),
+  version: Version,
   protected: Type.Literal(false),
   store: StoreSnapshot,
 });
 
 const ProtectedFile = Type.Object({
   format: Type.Literal(FORMAT),
-  version: Type.Literal(VERSION),
+  version: Version,
   protected: Type.Literal(true),
   kdf: Kdf,
   iv: Type.String(),
@@ -117,7 +129,7 @@ export function encodeStoreFile(snapshot: StoreSnapshot, protection: Protection 
     return JSON.stringify({ format: FORMAT, version: VERSION, protected: false, store: snapshot }, null, 1);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', protection.key, iv);
-  cipher.setAAD(protectedAad(protection.kdf));
+  cipher.setAAD(protectedAad(VERSION, protection.kdf));
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(snapshot), 'utf8'), cipher.final()]);
   return JSON.stringify({
     format: FORMAT,
@@ -144,6 +156,11 @@ export async function decodeStoreFile(
 ): Promise<DecodedStore> {
   const parsed = parseJson(text, path);
   if (Value.Check(PlainFile, parsed)) return { snapshot: parsed.store, protection: undefined };
+  if (isFromNewerVersion(parsed)) {
+    throw new StoreFormatError(
+      `${path} was written by a newer local KMS (store version ${String(parsed.version)}); start that version, or move the file away to start with an empty store`,
+    );
+  }
   if (!Value.Check(ProtectedFile, parsed)) {
     throw new StoreFormatError(
       `${path} is not a local KMS store (or it is damaged); move it away to start with an empty store`,
@@ -155,7 +172,7 @@ export async function decodeStoreFile(
     );
   }
   const protection = { kdf: parsed.kdf, key: await deriveKey(passphrase, parsed.kdf) };
-  const plain = decryptOrUndefined(protection, parsed.iv, parsed.tag, parsed.ciphertext);
+  const plain = decryptOrUndefined(protection, parsed.version, parsed.iv, parsed.tag, parsed.ciphertext);
   if (plain === undefined) {
     throw new WrongPassphraseError(
       `wrong passphrase for ${path} (or the file was altered); the store was left untouched`,
@@ -169,13 +186,14 @@ export async function decodeStoreFile(
 
 function decryptOrUndefined(
   protection: Protection,
+  version: number,
   iv: string,
   tag: string,
   ciphertext: string,
 ): string | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', protection.key, Buffer.from(iv, 'base64'));
-    decipher.setAAD(protectedAad(protection.kdf));
+    decipher.setAAD(protectedAad(version, protection.kdf));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString(
       'utf8',
@@ -186,15 +204,22 @@ function decryptOrUndefined(
 }
 
 /** The clear part of a protected file is authenticated too, so its KDF parameters cannot be swapped. */
-function protectedAad(kdf: Kdf): Buffer {
-  return Buffer.from(JSON.stringify({ format: FORMAT, version: VERSION, kdf }), 'utf8');
+function protectedAad(version: number, kdf: Kdf): Buffer {
+  return Buffer.from(JSON.stringify({ format: FORMAT, version, kdf }), 'utf8');
+}
+
+function isFromNewerVersion(parsed: unknown): parsed is { version: number } {
+  if (parsed === null || typeof parsed !== 'object') return false;
+  const { format, version } = parsed as { format?: unknown; version?: unknown };
+  return format === FORMAT && typeof version === 'number' && version > VERSION;
 }
 
 function deriveKey(passphrase: string, kdf: Kdf): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const options = { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r * kdf.p };
     scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), 32, options, (error, key) => {
-      error ? reject(error) : resolve(key);
+      if (error) reject(error);
+      else resolve(key);
     });
   });
 }
@@ -215,6 +240,9 @@ function storedKey(key: KmsKey): Static<typeof StoredKey> {
     creationDate: key.creationDate,
     seq: key.seq,
     description: key.description,
+    keySpec: key.keySpec,
+    keyUsage: key.keyUsage,
+    multiRegion: key.multiRegion,
     state: key.state,
     deletionDate: key.deletionDate,
     pendingWindowInDays: key.pendingWindowInDays,
@@ -228,14 +256,28 @@ function storedKey(key: KmsKey): Static<typeof StoredKey> {
 }
 
 function restoredKey(region: string, accountId: string, stored: Static<typeof StoredKey>): KmsKey {
+  const keySpec = stored.keySpec ?? 'SYMMETRIC_DEFAULT';
+  const keyUsage = stored.keyUsage ?? 'ENCRYPT_DECRYPT';
+  const materials = stored.materials.map((material) => Buffer.from(material, 'base64'));
+  if (
+    !usagesOf(keySpec).includes(keyUsage) ||
+    !materials.every((material) => isMaterialOf(keySpec, material))
+  ) {
+    throw new StoreFormatError(
+      `the stored key ${stored.keyId} in ${region} does not hold ${keySpec} key material for ${keyUsage} (is the store damaged?)`,
+    );
+  }
   return {
     ...stored,
+    keySpec,
+    keyUsage,
+    multiRegion: stored.multiRegion,
     deletionDate: stored.deletionDate,
     pendingWindowInDays: stored.pendingWindowInDays,
     nextRotationDate: stored.nextRotationDate,
     region,
     arn: keyArn(region, accountId, stored.keyId),
-    materials: stored.materials.map((material) => Buffer.from(material, 'base64')),
+    materials,
     rotations: stored.rotations.map((rotation) => ({ ...rotation })),
     tags: new Map(stored.tags),
   };

@@ -9,7 +9,7 @@ import { KmsError } from './errors.js';
  * Values of fields that can carry key material never appear in a message.
  */
 
-const SECRET_FIELDS = new Set(['Plaintext']);
+const SECRET_FIELDS = new Set(['Plaintext', 'Message', 'Mac']);
 const MAX_REPORTED = 3;
 
 interface SchemaError {
@@ -33,7 +33,7 @@ export function parseInput<S extends TSchema>(schema: S, body: unknown): Static<
 }
 
 function serializationError(error: SchemaError, body: unknown): KmsError {
-  const expected = String(error.params.type ?? 'another type');
+  const expected = typeof error.params.type === 'string' ? error.params.type : 'another type';
   const value = valueAt(body, error.instancePath);
   const where = error.instancePath === '' ? 'the request body' : `'${fieldPath(error.instancePath)}'`;
   return new KmsError(
@@ -54,7 +54,7 @@ function constraintMessages(error: SchemaError, body: unknown): string[] {
   if (!constraint) return [];
   const path = fieldPath(error.instancePath);
   const value = valueAt(body, error.instancePath);
-  const shown = isSecretPath(error.instancePath) || typeof value === 'object' ? '' : ` '${String(value)}'`;
+  const shown = isSecretPath(error.instancePath) || !isScalar(value) ? '' : ` '${String(value)}'`;
   return [`Value${shown} at '${path}' failed to satisfy constraint: Member must ${constraint}`];
 }
 
@@ -74,9 +74,9 @@ function constraintText(error: SchemaError): string | undefined {
     case 'maxProperties':
       return `have length less than or equal to ${String(limit)}`;
     case 'enum':
-      return `satisfy enum value set: [${((error.params.allowedValues as unknown[]) ?? []).join(', ')}]`;
+      return `satisfy enum value set: [${listText(error.params.allowedValues)}]`;
     case 'pattern':
-      return `satisfy regular expression pattern: ${String(error.params.pattern ?? '')}`;
+      return `satisfy regular expression pattern: ${isScalar(error.params.pattern) ? String(error.params.pattern) : ''}`;
     case 'additionalProperties':
     case 'anyOf':
     case 'const':
@@ -99,6 +99,14 @@ function fieldPath(instancePath: string): string {
 
 function isSecretPath(instancePath: string): boolean {
   return instancePath.split('/').some((part) => SECRET_FIELDS.has(part));
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+function listText(values: unknown): string {
+  return Array.isArray(values) ? values.filter(isScalar).map(String).join(', ') : '';
 }
 
 function valueAt(body: unknown, instancePath: string): unknown {

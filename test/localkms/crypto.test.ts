@@ -127,7 +127,7 @@ describe('Encrypt and Decrypt', () => {
       tampered[i] = (tampered[i] ?? 0) ^ 0x01;
       const { name } = await client.send(new DecryptCommand({ CiphertextBlob: tampered })).then(
         () => ({ name: 'decrypted' }),
-        (error: Error) => ({ name: error.name }),
+        (error: unknown) => ({ name: error instanceof Error ? error.name : String(error) }),
       );
       // Flipping a bit of the key id can only point at an unknown key; every other flip breaks authentication.
       expect(name).toBe('InvalidCiphertextException');

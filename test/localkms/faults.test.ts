@@ -3,6 +3,9 @@ import {
   DecryptCommand,
   EncryptCommand,
   ListKeysCommand,
+  ReplicateKeyCommand,
+  SignCommand,
+  VerifyCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -138,7 +141,7 @@ describe('throttle and error', () => {
         outcomes.push(
           await c.send(new ListKeysCommand({})).then(
             () => 'ok',
-            (error: Error) => error.name,
+            (error: unknown) => (error instanceof Error ? error.name : String(error)),
           ),
         );
       expect(outcomes).toEqual(['ThrottlingException', 'ok', 'ThrottlingException', 'ok']);
@@ -202,6 +205,34 @@ describe('the admin endpoint', () => {
     expect(await admin('GET', '/counters')).toEqual({ status: 200, json: expected });
     expect((await admin('DELETE', '/counters')).status).toBe(204);
     expect(kms.counters()).toEqual({});
+  });
+
+  it('fault and count the asymmetric, HMAC and multi-Region operations like any other', async () => {
+    const signing = await east.send(
+      new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }),
+    );
+    const multi = await east.send(new CreateKeyCommand({ MultiRegion: true }));
+    const keyId = signing.KeyMetadata?.KeyId;
+    kms.faults.set('us-east-1', { error: { operations: ['Sign'] } });
+    await expectKmsError(
+      east.send(new SignCommand({ KeyId: keyId, Message: bytes('m'), SigningAlgorithm: 'ECDSA_SHA_256' })),
+      'KMSInternalException',
+      500,
+    );
+    kms.faults.clear('us-east-1');
+    const { Signature } = await east.send(
+      new SignCommand({ KeyId: keyId, Message: bytes('m'), SigningAlgorithm: 'ECDSA_SHA_256' }),
+    );
+    await east.send(
+      new VerifyCommand({ KeyId: keyId, Message: bytes('m'), Signature, SigningAlgorithm: 'ECDSA_SHA_256' }),
+    );
+    // ReplicateKey is sent to the primary's region, so that region answers and counts it.
+    kms.faults.set('us-west-2', { down: {} });
+    await east.send(new ReplicateKeyCommand({ KeyId: multi.KeyMetadata?.KeyId, ReplicaRegion: 'us-west-2' }));
+    kms.faults.clear('us-west-2');
+    expect(kms.counters()).toEqual({
+      'us-east-1': { CreateKey: 2, Sign: 2, Verify: 1, ReplicateKey: 1 },
+    });
   });
 
   it('answers loopback clients only', () => {

@@ -39,12 +39,16 @@ export class Fixture {
       maxAttempts: 1,
       ...config,
     });
-    // Every plaintext the server hands out is remembered for the log audit.
+    // Every plaintext, private key and MAC the server hands out is remembered for the log audit.
     client.middlewareStack.add(
       (next) => async (args) => {
         const result = await next(args);
-        const plaintext = (result.output as { Plaintext?: Uint8Array }).Plaintext;
-        if (plaintext && plaintext.length >= 16) recordKey(Buffer.from(plaintext).toString('base64'));
+        const output: object = result.output;
+        for (const member of ['Plaintext', 'PrivateKeyPlaintext', 'Mac']) {
+          const secret: unknown = Reflect.get(output, member);
+          if (secret instanceof Uint8Array && secret.length >= 16)
+            recordKey(Buffer.from(secret).toString('base64'));
+        }
         return result;
       },
       { step: 'initialize', name: 'recordPlaintextForAudit' },

@@ -75,14 +75,14 @@ describe('CreateKey and DescribeKey', () => {
   });
 
   it('refuses key kinds it does not emulate with UnsupportedOperationException', async () => {
-    await expectKmsError(
-      client.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })),
-      'UnsupportedOperationException',
-    );
-    await expectKmsError(
-      client.send(new CreateKeyCommand({ MultiRegion: true })),
-      'UnsupportedOperationException',
-    );
+    for (const input of [
+      { KeySpec: 'ML_DSA_44', KeyUsage: 'SIGN_VERIFY' },
+      { KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' },
+      { Origin: 'EXTERNAL' },
+      { CustomKeyStoreId: 'cks-1234567890abcdef0' },
+    ] as const) {
+      await expectKmsError(client.send(new CreateKeyCommand(input)), 'UnsupportedOperationException');
+    }
   });
 
   it('refuses a description longer than AWS allows with ValidationException', async () => {

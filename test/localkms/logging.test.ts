@@ -4,8 +4,12 @@ import {
   DecryptCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
+  GenerateDataKeyPairCommand,
+  GenerateMacCommand,
   GenerateRandomCommand,
   ReEncryptCommand,
+  SignCommand,
+  VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,5 +89,40 @@ describe('logs', () => {
       'ReEncrypt',
       'Encrypt',
     ]);
+  });
+
+  it('redact the private key of a data key pair, MACs and messages to sign', async () => {
+    const { logger, lines } = capturedLogger();
+    const kms = await fixture.start({ logger });
+    const client = fixture.client(kms);
+    const symmetric = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
+    const hmac = (
+      await client.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))
+    ).KeyMetadata?.KeyId;
+    const signing = (
+      await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))
+    ).KeyMetadata?.KeyId;
+    const message = Buffer.from('a message that may be secret');
+    const pair = await client.send(
+      new GenerateDataKeyPairCommand({ KeyId: symmetric, KeyPairSpec: 'ECC_NIST_P256' }),
+    );
+    const mac = await client.send(
+      new GenerateMacCommand({ KeyId: hmac, Message: message, MacAlgorithm: 'HMAC_SHA_256' }),
+    );
+    await client.send(
+      new VerifyMacCommand({ KeyId: hmac, Message: message, Mac: mac.Mac, MacAlgorithm: 'HMAC_SHA_256' }),
+    );
+    await client.send(
+      new SignCommand({ KeyId: signing, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' }),
+    );
+
+    const log = lines.join('\n');
+    for (const secret of [pair.PrivateKeyPlaintext, mac.Mac, message]) {
+      expect(secret).toBeDefined();
+      expect(log).not.toContain(Buffer.from(secret ?? []).toString('base64'));
+    }
+    // The public key and the ciphertext of the private key are not secret, and stay readable for debugging.
+    expect(log).toContain(Buffer.from(pair.PublicKey ?? []).toString('base64'));
+    expect(log).toContain('[Redacted]');
   });
 });

@@ -1,19 +1,24 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateAliasCommand,
   CreateKeyCommand,
   DecryptCommand,
   DescribeKeyCommand,
   EncryptCommand,
+  GenerateMacCommand,
+  GetPublicKeyCommand,
+  ReplicateKeyCommand,
   RotateKeyOnDemandCommand,
+  VerifyMacCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreLockedError, WrongPassphraseError, type LocalKms } from '../../src/localkms/index.js';
-import { bytes, expectKmsError, Fixture, text } from './helpers.js';
+import { bytes, createKey, expectKmsError, Fixture, text } from './helpers.js';
 
 const fixture = new Fixture();
 afterEach(() => fixture.cleanup());
@@ -215,5 +220,152 @@ describe('persistence with a passphrase', () => {
       JSON.stringify({ ...file, ciphertext: bytesOnDisk.toString('base64') }),
     );
     await expect(fixture.start({ dataDir, passphrase: 'p' })).rejects.toBeInstanceOf(WrongPassphraseError);
+  });
+});
+
+describe('stores written before asymmetric keys (store version 1)', () => {
+  const FIXTURES = fileURLToPath(new URL('./fixtures/store-v1/', import.meta.url));
+
+  interface FixtureCiphertexts {
+    region: string;
+    keyId: string;
+    passphrase: string | null;
+    beforeRotation: { blob: string; context: Record<string, string>; plaintext: string };
+    afterRotation: { blob: string; plaintext: string };
+  }
+
+  for (const kind of ['plain', 'protected'] as const) {
+    it(`load (${kind}), decrypt their old ciphertexts, and are written back as version 2`, async () => {
+      const dataDir = await fixture.tempDir();
+      await copyFile(join(FIXTURES, kind, STORE), join(dataDir, STORE));
+      const saved = JSON.parse(
+        await readFile(join(FIXTURES, kind, 'ciphertexts.json'), 'utf8'),
+      ) as FixtureCiphertexts;
+      const kms = await fixture.start({
+        dataDir,
+        regions: ['us-east-1', 'us-west-2'],
+        ...(saved.passphrase === null ? {} : { passphrase: saved.passphrase }),
+      });
+      const client = fixture.client(kms, saved.region);
+      expect(
+        (await client.send(new DescribeKeyCommand({ KeyId: 'alias/legacy' }))).KeyMetadata,
+      ).toMatchObject({
+        KeyId: saved.keyId,
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        MultiRegion: false,
+        Description: 'before asymmetric keys',
+      });
+      for (const { blob, plaintext, context } of [
+        saved.beforeRotation,
+        { ...saved.afterRotation, context: undefined },
+      ]) {
+        const decrypted = await client.send(
+          new DecryptCommand({ CiphertextBlob: Buffer.from(blob, 'base64'), EncryptionContext: context }),
+        );
+        expect(text(decrypted.Plaintext)).toBe(plaintext);
+      }
+      await client.send(
+        new TagResourceCommand({ KeyId: saved.keyId, Tags: [{ TagKey: 'era', TagValue: 'v2' }] }),
+      );
+      await kms.close();
+      const rewritten = JSON.parse(await readFile(join(dataDir, STORE), 'utf8')) as { version: number };
+      expect(rewritten.version).toBe(2);
+      const again = fixture.client(
+        await fixture.start({
+          dataDir,
+          regions: ['us-east-1', 'us-west-2'],
+          ...(saved.passphrase === null ? {} : { passphrase: saved.passphrase }),
+        }),
+        saved.region,
+      );
+      const old = await again.send(
+        new DecryptCommand({
+          CiphertextBlob: Buffer.from(saved.beforeRotation.blob, 'base64'),
+          EncryptionContext: saved.beforeRotation.context,
+        }),
+      );
+      expect(text(old.Plaintext)).toBe(saved.beforeRotation.plaintext);
+    });
+  }
+
+  it('refuse a store from a newer local KMS with a message that says so', async () => {
+    const dataDir = await fixture.tempDir();
+    await writeFile(
+      join(dataDir, STORE),
+      JSON.stringify({ format: 'rkms-local-kms-store', version: 99, protected: false, store: {} }),
+    );
+    await expect(fixture.start({ dataDir })).rejects.toThrow(/newer local KMS \(store version 99\)/);
+  });
+});
+
+describe('persistence of asymmetric, HMAC and multi-Region keys', () => {
+  it('keeps their key material, spec, usage and replicas across a restart', async () => {
+    const dataDir = await fixture.tempDir();
+    const regions = ['us-east-1', 'us-west-2'];
+    const first = await fixture.start({ dataDir, regions, passphrase: 'keep them' });
+    const east = fixture.client(first, 'us-east-1');
+    const signing = await createKey(east, { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    const hmac = await createKey(east, { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    const multi = await createKey(east, {
+      MultiRegion: true,
+      KeySpec: 'RSA_2048',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+    });
+    await east.send(new ReplicateKeyCommand({ KeyId: multi.keyId, ReplicaRegion: 'us-west-2' }));
+    const publicKey = (await east.send(new GetPublicKeyCommand({ KeyId: signing.keyId }))).PublicKey;
+    const { Mac } = await east.send(
+      new GenerateMacCommand({ KeyId: hmac.keyId, Message: bytes('m'), MacAlgorithm: 'HMAC_SHA_256' }),
+    );
+    const rsaBlob = (
+      await east.send(
+        new EncryptCommand({
+          KeyId: multi.keyId,
+          Plaintext: bytes('survives'),
+          EncryptionAlgorithm: 'RSAES_OAEP_SHA_1',
+        }),
+      )
+    ).CiphertextBlob;
+    await first.close();
+
+    const second = await fixture.start({ dataDir, regions, passphrase: 'keep them' });
+    const east2 = fixture.client(second, 'us-east-1');
+    const west2 = fixture.client(second, 'us-west-2');
+    expect((await east2.send(new GetPublicKeyCommand({ KeyId: signing.keyId }))).PublicKey).toEqual(
+      publicKey,
+    );
+    const verified = await east2.send(
+      new VerifyMacCommand({ KeyId: hmac.keyId, Message: bytes('m'), Mac, MacAlgorithm: 'HMAC_SHA_256' }),
+    );
+    expect(verified.MacValid).toBe(true);
+    const decrypted = await west2.send(
+      new DecryptCommand({
+        CiphertextBlob: rsaBlob,
+        KeyId: multi.keyId,
+        EncryptionAlgorithm: 'RSAES_OAEP_SHA_1',
+      }),
+    );
+    expect(text(decrypted.Plaintext)).toBe('survives');
+    expect(
+      (await west2.send(new DescribeKeyCommand({ KeyId: multi.keyId }))).KeyMetadata
+        ?.MultiRegionConfiguration,
+    ).toMatchObject({
+      MultiRegionKeyType: 'REPLICA',
+      PrimaryKey: { Region: 'us-east-1' },
+    });
+  });
+
+  it('refuses a store whose key material does not fit its key spec', async () => {
+    const dataDir = await fixture.tempDir();
+    const kms = await fixture.start({ dataDir });
+    await createKey(fixture.client(kms), { KeySpec: 'HMAC_512', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    await kms.close();
+    const file = JSON.parse(await readFile(join(dataDir, STORE), 'utf8')) as {
+      store: { regions: Record<string, { keys: { keySpec: string }[] }> };
+    };
+    const stored = file.store.regions['us-east-1']?.keys[0];
+    if (stored) stored.keySpec = 'HMAC_224';
+    await writeFile(join(dataDir, STORE), JSON.stringify(file));
+    await expect(fixture.start({ dataDir })).rejects.toThrow(/does not hold HMAC_224 key material/);
   });
 });

@@ -71,7 +71,7 @@ describe('the KMS JSON protocol', () => {
     expect((await rawCall(kms.url, 'TrentService.Frobnicate', '{}')).json.__type).toBe(
       'UnknownOperationException',
     );
-    expect((await rawCall(kms.url, 'TrentService.Sign', '{}')).json.__type).toBe(
+    expect((await rawCall(kms.url, 'TrentService.CreateGrant', '{}')).json.__type).toBe(
       'UnsupportedOperationException',
     );
     expect((await rawCall(kms.url, 'DynamoDB_20120810.GetItem', '{}')).json.__type).toBe(

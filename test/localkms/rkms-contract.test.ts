@@ -38,6 +38,12 @@ function clientsFor(kms: LocalKms): Map<string, KMSClient> {
   return new Map(REGIONS.map((region) => [region, fixture.client(kms, region)]));
 }
 
+function clientOf(clients: Map<string, KMSClient>, region: string): KMSClient {
+  const client = clients.get(region);
+  if (!client) throw new Error(`no client for ${region}`);
+  return client;
+}
+
 describe('the contract RKMS relies on', () => {
   it('bootstraps one key per region, protects a data key in every region, and still decrypts it after a restart', async () => {
     const dataDir = await fixture.tempDir();
@@ -94,7 +100,7 @@ describe('the contract RKMS relies on', () => {
     );
 
     const copied = await kmsErrorOf(
-      again.get('us-east-1')!.send(
+      clientOf(again, 'us-east-1').send(
         new DecryptCommand({
           CiphertextBlob: ciphertexts.get('us-east-1'),
           KeyId: 'alias/rkms-us-east-1',
@@ -111,9 +117,9 @@ describe('the contract RKMS relies on', () => {
     await bootstrapKeys(clients);
     kms.faults.set('us-east-2', { down: {} });
     const failure = await kmsErrorOf(
-      clients
-        .get('us-east-2')!
-        .send(new GenerateDataKeyCommand({ KeyId: 'alias/rkms-us-east-2', NumberOfBytes: 32 })),
+      clientOf(clients, 'us-east-2').send(
+        new GenerateDataKeyCommand({ KeyId: 'alias/rkms-us-east-2', NumberOfBytes: 32 }),
+      ),
     );
     expect(failure.status).toBeUndefined();
     for (const region of ['us-east-1', 'us-west-1']) {

@@ -1,3 +1,4 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -5,7 +6,9 @@ import {
   DecryptCommand,
   DescribeKeyCommand,
   EncryptCommand,
+  GenerateMacCommand,
   GetKeyRotationStatusCommand,
+  GetPublicKeyCommand,
   ListResourceTagsCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
@@ -147,5 +150,92 @@ describe('seeds given as objects', () => {
     expect((await again.send(new DescribeKeyCommand({ KeyId: other }))).KeyMetadata?.KeyState).toBe(
       'Enabled',
     );
+  });
+});
+
+describe('seeds of asymmetric, HMAC and multi-Region keys', () => {
+  const SIGNING_KEY = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
+  const MAC_KEY = '11111111-2222-4333-8444-555555555555';
+  const MULTI_KEY = 'mrk-00112233445566778899aabbccddeeff';
+
+  it('create them with fixed material, so public keys, MACs and ciphertexts stay the same across runs', async () => {
+    const signingPair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const macSecret = Buffer.alloc(32, 9);
+    const dataDir = await fixture.tempDir();
+    const seed: SeedSpec = {
+      keys: [
+        {
+          keyId: SIGNING_KEY,
+          region: 'us-east-1',
+          keySpec: 'ECC_NIST_P256',
+          keyUsage: 'SIGN_VERIFY',
+          aliases: ['alias/signer'],
+          keyMaterial: signingPair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+        },
+        {
+          keyId: MAC_KEY,
+          region: 'us-east-1',
+          keySpec: 'HMAC_256',
+          keyUsage: 'GENERATE_VERIFY_MAC',
+          keyMaterial: macSecret.toString('base64'),
+        },
+        {
+          keyId: MULTI_KEY,
+          regions: ['eu-west-1', 'us-east-1'],
+          multiRegion: true,
+          aliases: ['alias/everywhere'],
+        },
+      ],
+    };
+    for (let run = 0; run < 2; run++) {
+      const kms = await fixture.start({ regions: ['us-east-1', 'eu-west-1'], dataDir, seed });
+      const east = fixture.client(kms, 'us-east-1');
+      const eu = fixture.client(kms, 'eu-west-1');
+      const { PublicKey } = await east.send(new GetPublicKeyCommand({ KeyId: 'alias/signer' }));
+      expect(
+        Buffer.from(PublicKey ?? []).equals(signingPair.publicKey.export({ format: 'der', type: 'spki' })),
+      ).toBe(true);
+      const { Mac } = await east.send(
+        new GenerateMacCommand({ KeyId: MAC_KEY, Message: bytes('seeded'), MacAlgorithm: 'HMAC_SHA_256' }),
+      );
+      // The MAC is RFC 2104 HMAC under the seeded secret, as any library computes it.
+      expect(Buffer.from(Mac ?? [])).toEqual(createHmac('sha256', macSecret).update('seeded').digest());
+      expect(
+        (await eu.send(new DescribeKeyCommand({ KeyId: 'alias/everywhere' }))).KeyMetadata,
+      ).toMatchObject({
+        KeyId: MULTI_KEY,
+        MultiRegionConfiguration: { MultiRegionKeyType: 'PRIMARY', ReplicaKeys: [{ Region: 'us-east-1' }] },
+      });
+      const blob = (
+        await eu.send(new EncryptCommand({ KeyId: 'alias/everywhere', Plaintext: bytes('seeded mrk') }))
+      ).CiphertextBlob;
+      expect(text((await east.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext)).toBe(
+        'seeded mrk',
+      );
+      await kms.close();
+    }
+  });
+
+  it('refuse a key spec without usage, a usage that does not fit, mismatched material and mrk ids out of place', async () => {
+    const bad: SeedSpec[] = [
+      { keys: [{ keyId: SIGNING_KEY, keySpec: 'RSA_2048' }] },
+      { keys: [{ keyId: SIGNING_KEY, keySpec: 'ECC_NIST_P256', keyUsage: 'ENCRYPT_DECRYPT' }] },
+      {
+        keys: [
+          {
+            keyId: MAC_KEY,
+            keySpec: 'HMAC_512',
+            keyUsage: 'GENERATE_VERIFY_MAC',
+            keyMaterial: Buffer.alloc(32).toString('base64'),
+          },
+        ],
+      },
+      { keys: [{ keyId: MULTI_KEY }] },
+      { keys: [{ keyId: SIGNING_KEY, multiRegion: true }] },
+      {
+        keys: [{ keyId: SIGNING_KEY, keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC', rotation: true }],
+      },
+    ];
+    for (const seed of bad) await expect(fixture.start({ seed })).rejects.toBeInstanceOf(SeedError);
   });
 });

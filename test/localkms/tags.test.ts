@@ -22,7 +22,9 @@ afterAll(() => fixture.cleanup());
 
 async function tagsOf(keyId: string): Promise<Record<string, string>> {
   const { Tags } = await client.send(new ListResourceTagsCommand({ KeyId: keyId }));
-  return Object.fromEntries((Tags ?? []).map((tag) => [tag.TagKey, tag.TagValue]));
+  return Object.fromEntries(
+    (Tags ?? []).map((tag): [string, string] => [tag.TagKey ?? '', tag.TagValue ?? '']),
+  );
 }
 
 describe('tags', () => {

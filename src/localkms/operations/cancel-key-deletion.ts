@@ -10,7 +10,7 @@ export const cancelKeyDeletion = defineStateChange(
   Type.Object({ KeyId: KeyIdField }),
   async (request, { region, store, persist }) => {
     const key = resolveKey(store, region, request.KeyId, 'key');
-    if (key.state !== 'PendingDeletion')
+    if (key.state !== 'PendingDeletion' && key.state !== 'PendingReplicaDeletion')
       throw new KmsError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
     store.cancelDeletion(key);
     await persist();

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
-import Type from 'typebox';
-import type { EncryptionAlgorithmSpec, KeyState } from '@aws-sdk/client-kms';
+import Type, { type Static } from 'typebox';
+import type { KeyState } from '@aws-sdk/client-kms';
 import { KmsError } from '../errors.js';
-import type { KmsKey } from '../keystore.js';
-import type { WireObject } from './operation.js';
+import {
+  encryptionAlgorithmsOf,
+  KEY_SPECS,
+  macAlgorithmsOf,
+  signingAlgorithmsOf,
+  type LocalKeyUsage,
+} from '../key-specs.js';
+import type { KeyStore, KmsKey } from '../keystore.js';
+import type { WireObject, WireValue } from './operation.js';
 
 /** Request members shared by several operations, with AWS's bounds. */
 export const KeyIdField = Type.String({ minLength: 1, maxLength: 2048 });
@@ -15,6 +22,7 @@ export const EncryptionAlgorithmField = Type.Enum([
   'RSAES_OAEP_SHA_256',
   'SM2PKE',
 ]);
+export type EncryptionAlgorithm = Static<typeof EncryptionAlgorithmField>;
 export const DryRunField = Type.Boolean();
 export const RecipientField = Type.Object({});
 export const MarkerField = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\u0020-\\u00FF]*$' });
@@ -23,7 +31,6 @@ export const TagsField = Type.Array(Type.Object({ TagKey: Type.String(), TagValu
 export const PLAINTEXT_MAX_BYTES = 4096;
 export const CIPHERTEXT_MAX_BYTES = 6144;
 
-const SYMMETRIC_DEFAULT: EncryptionAlgorithmSpec = 'SYMMETRIC_DEFAULT';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Seconds since the epoch, with milliseconds, as AWS's JSON protocol sends timestamps. */
@@ -59,23 +66,44 @@ export function encodeBlob(bytes: Buffer): string {
 /** Cryptographic operations need an enabled key: AWS names a disabled key and a key pending deletion differently. */
 export function assertUsable(key: KmsKey): void {
   if (key.state === 'Disabled') throw new KmsError('DisabledException', `${key.arn} is disabled.`);
-  if (key.state === 'PendingDeletion')
-    throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+  assertNotPendingDeletion(key);
 }
 
 /** Management operations other than DescribeKey and the listings refuse a key pending deletion. */
 export function assertNotPendingDeletion(key: KmsKey): void {
   if (key.state === 'PendingDeletion')
     throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+  if (key.state === 'PendingReplicaDeletion')
+    throw new KmsError('KMSInvalidStateException', `${key.arn} is pending replica deletion.`);
 }
 
-export function assertSymmetricAlgorithm(algorithm: string | undefined): void {
-  if (algorithm !== undefined && algorithm !== SYMMETRIC_DEFAULT) {
+/** Each key has one usage; an operation of another usage is InvalidKeyUsageException, in AWS's words. */
+export function assertKeyUsage(key: KmsKey, usage: LocalKeyUsage, operation: string): void {
+  if (key.keyUsage !== usage) {
     throw new KmsError(
       'InvalidKeyUsageException',
-      `The encryption algorithm ${algorithm} is not supported by a symmetric key; use SYMMETRIC_DEFAULT.`,
+      `${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`,
     );
   }
+}
+
+/** The data-key operations encrypt under a symmetric encryption key only. */
+export function assertSymmetricEncryptionKey(key: KmsKey, operation: string): void {
+  assertKeyUsage(key, 'ENCRYPT_DECRYPT', operation);
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw new KmsError(
+      'InvalidKeyUsageException',
+      `${key.arn} key spec is ${key.keySpec} which is not valid for ${operation}.`,
+    );
+  }
+}
+
+/** An algorithm the key's spec does not support, in AWS's words. */
+export function incompatibleAlgorithm(algorithm: string, key: KmsKey): KmsError {
+  return new KmsError(
+    'InvalidKeyUsageException',
+    `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
+  );
 }
 
 export function assertNoRecipient(recipient: object | undefined): void {
@@ -101,27 +129,48 @@ export function keyMaterialId(key: KmsKey, version: number): string {
   return createHash('sha256').update(`${key.arn}#${version}`).digest('hex');
 }
 
-export function keyMetadata(key: KmsKey, accountId: string): WireObject {
+/** KeyMetadata as AWS returns it: members that do not apply to the key's spec and usage are left out. */
+export function keyMetadata(key: KmsKey, store: KeyStore): WireObject {
   const keyState: KeyState = key.state;
+  const symmetric = KEY_SPECS[key.keySpec].kind === 'symmetric';
   return {
-    AWSAccountId: accountId,
+    AWSAccountId: store.accountId,
     KeyId: key.keyId,
     Arn: key.arn,
     CreationDate: epochSeconds(key.creationDate),
     Enabled: key.state === 'Enabled',
     Description: key.description,
-    KeyUsage: 'ENCRYPT_DECRYPT',
+    KeyUsage: key.keyUsage,
     KeyState: keyState,
     DeletionDate: key.deletionDate === undefined ? undefined : epochSeconds(key.deletionDate),
     PendingDeletionWindowInDays: key.pendingWindowInDays,
     Origin: 'AWS_KMS',
     KeyManager: 'CUSTOMER',
-    CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-    KeySpec: 'SYMMETRIC_DEFAULT',
-    EncryptionAlgorithms: [SYMMETRIC_DEFAULT],
-    MultiRegion: false,
-    CurrentKeyMaterialId: keyMaterialId(key, key.materials.length - 1),
+    CustomerMasterKeySpec: key.keySpec,
+    KeySpec: key.keySpec,
+    EncryptionAlgorithms: listOrUndefined(encryptionAlgorithmsOf(key.keySpec, key.keyUsage)),
+    SigningAlgorithms: listOrUndefined(signingAlgorithmsOf(key.keySpec, key.keyUsage)),
+    MacAlgorithms: listOrUndefined(macAlgorithmsOf(key.keySpec)),
+    MultiRegion: key.multiRegion !== undefined,
+    MultiRegionConfiguration: key.multiRegion ? multiRegionConfiguration(key, store) : undefined,
+    CurrentKeyMaterialId: symmetric ? keyMaterialId(key, key.materials.length - 1) : undefined,
   };
+}
+
+/** The primary and every replica of a multi-Region key, whichever of them is described. */
+function multiRegionConfiguration(key: KmsKey, store: KeyStore): WireObject {
+  const set = store.multiRegionSet(key);
+  const member = (k: KmsKey) => ({ Arn: k.arn, Region: k.region });
+  const primary = set.find((k) => k.multiRegion === 'PRIMARY');
+  return {
+    MultiRegionKeyType: key.multiRegion,
+    PrimaryKey: primary ? member(primary) : undefined,
+    ReplicaKeys: set.filter((k) => k.multiRegion === 'REPLICA').map(member),
+  };
+}
+
+function listOrUndefined(values: readonly string[] | undefined): WireValue[] | undefined {
+  return values === undefined ? undefined : [...values];
 }
 
 function lowerFirst(name: string): string {

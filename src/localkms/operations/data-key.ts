@@ -3,6 +3,7 @@ import Type from 'typebox';
 import { KmsError } from '../errors.js';
 import { resolveKey } from '../resolve.js';
 import {
+  assertSymmetricEncryptionKey,
   assertUsable,
   DryRunField,
   EncryptionContextField,
@@ -41,11 +42,16 @@ export interface DataKey {
   readonly keyMaterialId: string;
 }
 
-/** A fresh random data key and its ciphertext under the requested KMS key. */
-export function newDataKey(request: DataKeyRequest, { region, store }: OperationContext): DataKey {
+/** A fresh random data key and its ciphertext under the requested KMS key, which must be symmetric. */
+export function newDataKey(
+  request: DataKeyRequest,
+  operation: string,
+  { region, store }: OperationContext,
+): DataKey {
   const size = dataKeySize(request);
   const key = resolveKey(store, region, request.KeyId, 'key-or-alias');
   assertUsable(key);
+  assertSymmetricEncryptionKey(key, operation);
   stopIfDryRun(request.DryRun);
   const plaintext = randomBytes(size);
   return {

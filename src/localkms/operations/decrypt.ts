@@ -1,7 +1,6 @@
 import Type from 'typebox';
 import {
   assertNoRecipient,
-  assertSymmetricAlgorithm,
   CIPHERTEXT_MAX_BYTES,
   decodeBlob,
   DryRunField,
@@ -14,12 +13,14 @@ import {
   RecipientField,
   stopIfDryRun,
 } from './common.js';
-import { decryptBlob } from './crypto.js';
+import { decryptWith } from './crypto.js';
 import { defineOperation } from './operation.js';
 
 /**
- * Decrypt: KeyId is optional (the blob names its key); when given it must name
- * that key, or the call fails with IncorrectKeyException as in AWS.
+ * Decrypt: KeyId is optional for a symmetric ciphertext (the blob names its
+ * key); when given it must name that key, or the call fails with
+ * IncorrectKeyException as in AWS. An RSA ciphertext needs the KeyId and its
+ * EncryptionAlgorithm.
  */
 export const decrypt = defineOperation(
   'Decrypt',
@@ -34,20 +35,21 @@ export const decrypt = defineOperation(
   }),
   (request, context) => {
     const blob = decodeBlob('CiphertextBlob', request.CiphertextBlob, CIPHERTEXT_MAX_BYTES);
-    assertSymmetricAlgorithm(request.EncryptionAlgorithm);
     assertNoRecipient(request.Recipient);
-    const { key, plaintext, materialVersion } = decryptBlob(
+    const { key, plaintext, materialVersion, algorithm } = decryptWith(
       blob,
       request.EncryptionContext,
       request.KeyId,
+      request.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
+      'Decrypt',
       context,
     );
     stopIfDryRun(request.DryRun);
     return {
       KeyId: key.arn,
       Plaintext: encodeBlob(plaintext),
-      EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-      KeyMaterialId: keyMaterialId(key, materialVersion),
+      EncryptionAlgorithm: algorithm,
+      KeyMaterialId: materialVersion === undefined ? undefined : keyMaterialId(key, materialVersion),
     };
   },
 );

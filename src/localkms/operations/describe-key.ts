@@ -8,6 +8,6 @@ export const describeKey = defineOperation(
   'DescribeKey',
   Type.Object({ KeyId: KeyIdField, GrantTokens: Type.Optional(GrantTokensField) }),
   (request, { region, store }) => ({
-    KeyMetadata: keyMetadata(resolveKey(store, region, request.KeyId, 'key-or-alias'), store.accountId),
+    KeyMetadata: keyMetadata(resolveKey(store, region, request.KeyId, 'key-or-alias'), store),
   }),
 );

@@ -1,8 +1,6 @@
 import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import {
-  assertSymmetricAlgorithm,
-  assertUsable,
   decodeBlob,
   DryRunField,
   encodeBlob,
@@ -13,10 +11,14 @@ import {
   PLAINTEXT_MAX_BYTES,
   stopIfDryRun,
 } from './common.js';
-import { encryptUnder } from './crypto.js';
+import { encryptWith } from './crypto.js';
 import { defineOperation } from './operation.js';
 
-/** Encrypt: up to 4096 bytes under the key's current key material. */
+/**
+ * Encrypt: up to 4096 bytes under a symmetric key's current key material, or
+ * with RSAES-OAEP under an RSA ENCRYPT_DECRYPT key (as much as the key size
+ * and algorithm allow).
+ */
 export const encrypt = defineOperation(
   'Encrypt',
   Type.Object({
@@ -30,13 +32,9 @@ export const encrypt = defineOperation(
   (request, { region, store }) => {
     const plaintext = decodeBlob('Plaintext', request.Plaintext, PLAINTEXT_MAX_BYTES);
     const key = resolveKey(store, region, request.KeyId, 'key-or-alias');
-    assertSymmetricAlgorithm(request.EncryptionAlgorithm);
-    assertUsable(key);
+    const algorithm = request.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT';
+    const ciphertext = encryptWith(key, algorithm, plaintext, request.EncryptionContext, 'Encrypt');
     stopIfDryRun(request.DryRun);
-    return {
-      CiphertextBlob: encodeBlob(encryptUnder(key, plaintext, request.EncryptionContext)),
-      KeyId: key.arn,
-      EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-    };
+    return { CiphertextBlob: encodeBlob(ciphertext), KeyId: key.arn, EncryptionAlgorithm: algorithm };
   },
 );

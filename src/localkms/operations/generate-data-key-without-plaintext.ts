@@ -7,7 +7,7 @@ export const generateDataKeyWithoutPlaintext = defineOperation(
   'GenerateDataKeyWithoutPlaintext',
   Type.Object(dataKeyRequestMembers),
   (request, context) => {
-    const dataKey = newDataKey(request, context);
+    const dataKey = newDataKey(request, 'GenerateDataKeyWithoutPlaintext', context);
     return {
       CiphertextBlob: encodeBlob(dataKey.ciphertext),
       KeyId: dataKey.keyArn,

@@ -9,7 +9,7 @@ export const generateDataKey = defineOperation(
   Type.Object({ ...dataKeyRequestMembers, Recipient: Type.Optional(RecipientField) }),
   (request, context) => {
     assertNoRecipient(request.Recipient);
-    const dataKey = newDataKey(request, context);
+    const dataKey = newDataKey(request, 'GenerateDataKey', context);
     return {
       CiphertextBlob: encodeBlob(dataKey.ciphertext),
       Plaintext: encodeBlob(dataKey.plaintext),

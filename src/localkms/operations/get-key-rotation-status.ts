@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { epochSeconds, KeyIdField } from './common.js';
 import { defineOperation } from './operation.js';
+import { assertRotationApplies } from './rotation-state.js';
 
 /** GetKeyRotationStatus: a key pending deletion reports rotation off; cancelling the deletion restores it, as in AWS. */
 export const getKeyRotationStatus = defineOperation(
@@ -9,7 +10,9 @@ export const getKeyRotationStatus = defineOperation(
   Type.Object({ KeyId: KeyIdField }),
   (request, { region, store }) => {
     const key = resolveKey(store, region, request.KeyId, 'key');
-    const enabled = key.rotationEnabled && key.state !== 'PendingDeletion';
+    assertRotationApplies(key);
+    const enabled =
+      key.rotationEnabled && key.state !== 'PendingDeletion' && key.state !== 'PendingReplicaDeletion';
     return {
       KeyRotationEnabled: enabled,
       KeyId: key.arn,

@@ -9,9 +9,13 @@ import { disableKey } from './disable-key.js';
 import { enableKeyRotation } from './enable-key-rotation.js';
 import { enableKey } from './enable-key.js';
 import { encrypt } from './encrypt.js';
+import { generateDataKeyPairWithoutPlaintext } from './generate-data-key-pair-without-plaintext.js';
+import { generateDataKeyPair } from './generate-data-key-pair.js';
 import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext.js';
 import { generateDataKey } from './generate-data-key.js';
+import { generateMac } from './generate-mac.js';
 import { generateRandom } from './generate-random.js';
+import { getPublicKey } from './get-public-key.js';
 import { getKeyRotationStatus } from './get-key-rotation-status.js';
 import { listAliases } from './list-aliases.js';
 import { listKeyRotations } from './list-key-rotations.js';
@@ -19,12 +23,17 @@ import { listKeys } from './list-keys.js';
 import { listResourceTags } from './list-resource-tags.js';
 import type { Operation } from './operation.js';
 import { reEncrypt } from './re-encrypt.js';
+import { replicateKey } from './replicate-key.js';
 import { rotateKeyOnDemand } from './rotate-key-on-demand.js';
 import { scheduleKeyDeletion } from './schedule-key-deletion.js';
+import { sign } from './sign.js';
 import { tagResource } from './tag-resource.js';
 import { untagResource } from './untag-resource.js';
 import { updateAlias } from './update-alias.js';
 import { updateKeyDescription } from './update-key-description.js';
+import { updatePrimaryRegion } from './update-primary-region.js';
+import { verifyMac } from './verify-mac.js';
+import { verify } from './verify.js';
 
 export type { Operation, OperationContext, WireObject } from './operation.js';
 
@@ -43,20 +52,29 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     enableKeyRotation,
     encrypt,
     generateDataKey,
+    generateDataKeyPair,
+    generateDataKeyPairWithoutPlaintext,
     generateDataKeyWithoutPlaintext,
+    generateMac,
     generateRandom,
     getKeyRotationStatus,
+    getPublicKey,
     listAliases,
     listKeyRotations,
     listKeys,
     listResourceTags,
     reEncrypt,
+    replicateKey,
     rotateKeyOnDemand,
     scheduleKeyDeletion,
+    sign,
     tagResource,
     untagResource,
     updateAlias,
     updateKeyDescription,
+    updatePrimaryRegion,
+    verify,
+    verifyMac,
   ].map((operation) => [operation.name, operation]),
 );
 
@@ -76,24 +94,15 @@ export const UNSUPPORTED_AWS_OPERATIONS: ReadonlySet<string> = new Set([
   'DescribeCustomKeyStores',
   'DisconnectCustomKeyStore',
   'Encapsulate',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-  'GenerateMac',
   'GetKeyLastUsage',
   'GetKeyPolicy',
   'GetParametersForImport',
-  'GetPublicKey',
   'ImportKeyMaterial',
   'ListGrants',
   'ListKeyPolicies',
   'ListRetirableGrants',
   'PutKeyPolicy',
-  'ReplicateKey',
   'RetireGrant',
   'RevokeGrant',
-  'Sign',
   'UpdateCustomKeyStore',
-  'UpdatePrimaryRegion',
-  'Verify',
-  'VerifyMac',
 ]);

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { resolveKey } from '../resolve.js';
 import { epochSeconds, KeyIdField, keyMaterialId, MarkerField } from './common.js';
 import { defineOperation } from './operation.js';
+import { assertRotationApplies } from './rotation-state.js';
 import { pageFields, pageOf } from './pagination.js';
 
 /** ListKeyRotations: completed rotations, oldest first. */
@@ -15,6 +16,7 @@ export const listKeyRotations = defineOperation(
   }),
   (request, { region, store }) => {
     const key = resolveKey(store, region, request.KeyId, 'key');
+    assertRotationApplies(key);
     const rotations = key.rotations.map((rotation, index) => ({ ...rotation, version: index + 1 }));
     const page = pageOf(rotations, request.Limit ?? 100, request.Marker, (rotation) =>
       String(rotation.version).padStart(10, '0'),

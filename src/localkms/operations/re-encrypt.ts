@@ -1,8 +1,7 @@
 import Type from 'typebox';
+import { KEY_SPECS } from '../key-specs.js';
 import { resolveKey } from '../resolve.js';
 import {
-  assertSymmetricAlgorithm,
-  assertUsable,
   CIPHERTEXT_MAX_BYTES,
   decodeBlob,
   DryRunField,
@@ -14,10 +13,14 @@ import {
   keyMaterialId,
   stopIfDryRun,
 } from './common.js';
-import { decryptBlob, encryptUnder } from './crypto.js';
+import { decryptWith, encryptWith } from './crypto.js';
 import { defineOperation } from './operation.js';
 
-/** ReEncrypt: decrypts and encrypts again in one call, possibly under another key and context; the plaintext never leaves. */
+/**
+ * ReEncrypt: decrypts and encrypts again in one call, possibly under another
+ * key, context or algorithm (symmetric or RSA on either side); the plaintext
+ * never leaves.
+ */
 export const reEncrypt = defineOperation(
   'ReEncrypt',
   Type.Object({
@@ -33,22 +36,36 @@ export const reEncrypt = defineOperation(
   }),
   (request, context) => {
     const blob = decodeBlob('CiphertextBlob', request.CiphertextBlob, CIPHERTEXT_MAX_BYTES);
-    assertSymmetricAlgorithm(request.SourceEncryptionAlgorithm);
-    assertSymmetricAlgorithm(request.DestinationEncryptionAlgorithm);
     const destination = resolveKey(context.store, context.region, request.DestinationKeyId, 'key-or-alias');
-    const source = decryptBlob(blob, request.SourceEncryptionContext, request.SourceKeyId, context);
-    assertUsable(destination);
+    const source = decryptWith(
+      blob,
+      request.SourceEncryptionContext,
+      request.SourceKeyId,
+      request.SourceEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
+      'ReEncrypt',
+      context,
+    );
+    const destinationAlgorithm = request.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT';
+    const ciphertext = encryptWith(
+      destination,
+      destinationAlgorithm,
+      source.plaintext,
+      request.DestinationEncryptionContext,
+      'ReEncrypt',
+    );
     stopIfDryRun(request.DryRun);
+    const symmetricDestination = KEY_SPECS[destination.keySpec].kind === 'symmetric';
     return {
-      CiphertextBlob: encodeBlob(
-        encryptUnder(destination, source.plaintext, request.DestinationEncryptionContext),
-      ),
+      CiphertextBlob: encodeBlob(ciphertext),
       SourceKeyId: source.key.arn,
       KeyId: destination.arn,
-      SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-      DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-      SourceKeyMaterialId: keyMaterialId(source.key, source.materialVersion),
-      DestinationKeyMaterialId: keyMaterialId(destination, destination.materials.length - 1),
+      SourceEncryptionAlgorithm: source.algorithm,
+      DestinationEncryptionAlgorithm: destinationAlgorithm,
+      SourceKeyMaterialId:
+        source.materialVersion === undefined ? undefined : keyMaterialId(source.key, source.materialVersion),
+      DestinationKeyMaterialId: symmetricDestination
+        ? keyMaterialId(destination, destination.materials.length - 1)
+        : undefined,
     };
   },
 );

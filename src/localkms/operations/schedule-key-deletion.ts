@@ -5,7 +5,10 @@ import { defineStateChange } from './operation.js';
 
 /**
  * ScheduleKeyDeletion: the key turns PendingDeletion and is deleted, with its
- * aliases, when the window (7–30 days, 30 by default) is over.
+ * aliases, when the window (7–30 days, 30 by default) is over. A multi-Region
+ * primary key with replicas turns PendingReplicaDeletion instead, and its
+ * window starts when its last replica is deleted, so the answer has no
+ * DeletionDate yet, as in AWS.
  */
 export const scheduleKeyDeletion = defineStateChange(
   'ScheduleKeyDeletion',
@@ -21,7 +24,7 @@ export const scheduleKeyDeletion = defineStateChange(
     await persist();
     return {
       KeyId: key.arn,
-      DeletionDate: epochSeconds(key.deletionDate ?? 0),
+      DeletionDate: key.deletionDate === undefined ? undefined : epochSeconds(key.deletionDate),
       KeyState: key.state,
       PendingWindowInDays: window,
     };
