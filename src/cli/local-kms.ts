@@ -92,8 +92,10 @@ The passphrase can also come from ${PASSPHRASE_ENV}.`,
       } catch (error) {
         command.error(`error: the local KMS did not start: ${(error as Error).message}`);
       }
+      // Listen for signals before the banner: whoever reads it may signal at once.
+      const signalled = untilSignal();
       process.stdout.write(banner(kms));
-      await untilSignal();
+      await signalled;
       await kms.close();
       process.stdout.write('local KMS stopped\n');
     });

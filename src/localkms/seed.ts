@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import TOML from '@iarna/toml';
+import { parse as parseToml } from 'smol-toml';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { isKmsError } from './errors.js';
@@ -75,7 +75,7 @@ export async function loadSeedFile(path: string): Promise<SeedSpec> {
 export function parseSeed(text: string, format: 'json' | 'toml', source = 'seed'): SeedSpec {
   let parsed: unknown;
   try {
-    parsed = format === 'toml' ? TOML.parse(text) : JSON.parse(text);
+    parsed = format === 'toml' ? parseToml(text) : JSON.parse(text);
   } catch (error) {
     throw new SeedError(`${source} is not valid ${format.toUpperCase()}: ${(error as Error).message}`);
   }
