@@ -41,6 +41,15 @@ export interface KeyServiceOptions {
   onCreated?: () => void;
 }
 
+/** A data key handed to a caller, and where it came from (for the audit trail and the metrics). */
+export interface ServedKey {
+  key: Uint8Array;
+  /** `cache`, or the KMS region that decrypted (or generated) it. */
+  source: string;
+  /** Whether this call created the key. */
+  created: boolean;
+}
+
 export interface KeyStatus {
   id: string;
   state: StoredKey['state'];
@@ -67,7 +76,7 @@ export class KeyService {
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
   private readonly onCreated: KeyServiceOptions['onCreated'];
-  private readonly loads = new SingleFlight<Uint8Array>();
+  private readonly loads = new SingleFlight<ServedKey>();
   private readonly damageLog: LogLimiter;
 
   constructor(options: KeyServiceOptions) {
@@ -85,23 +94,30 @@ export class KeyService {
   }
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
-  async getKey(id: string): Promise<Uint8Array> {
+  async getKey(id: string): Promise<ServedKey> {
     const cached = this.cache.get(id);
-    if (cached) return cached;
+    if (cached) return { key: cached, source: 'cache', created: false };
+    let led = false;
     const shared = await this.loads.run(id, async (current) => {
-      const key = await this.readOrCreate(id, deadlineAfter(this.requestTimeoutMs));
+      led = true;
+      const served = await this.readOrCreate(id, deadlineAfter(this.requestTimeoutMs));
       // A deletion that happened meanwhile invalidated this load: its key must not be cached.
-      if (current()) this.cache.set(id, key);
-      return key;
+      if (current()) this.cache.set(id, served.key);
+      // Every caller sharing this load copies the key as its await resumes, before any timer runs.
+      setImmediate(() => {
+        wipe(served.key);
+      });
+      return served;
     });
-    return Uint8Array.from(shared);
+    // Callers that joined a load another request started did not create the key themselves.
+    return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && led };
   }
 
   /**
    * Creates a key for an id that has none, or whose key was destroyed (the only way a
    * destroyed id gets a new key). KeyExistsError otherwise.
    */
-  async createKey(id: string): Promise<Uint8Array> {
+  async createKey(id: string): Promise<ServedKey> {
     const signal = deadlineAfter(this.requestTimeoutMs);
     return inRounds(id, async () => {
       const record = await this.read(id, signal);
@@ -155,7 +171,7 @@ export class KeyService {
     return destroyed;
   }
 
-  private readOrCreate(id: string, signal: AbortSignal): Promise<Uint8Array> {
+  private readOrCreate(id: string, signal: AbortSignal): Promise<ServedKey> {
     return inRounds(id, async () => {
       const record = await this.read(id, signal);
       if (!record) return (await this.create(id, undefined, signal)) ?? AGAIN;
@@ -190,7 +206,7 @@ export class KeyService {
   }
 
   /** Decrypts one good copy; damaged and missing copies are reported and repaired after the answer. */
-  private async open(record: StoredKey, signal: AbortSignal): Promise<Uint8Array> {
+  private async open(record: StoredKey, signal: AbortSignal): Promise<ServedKey> {
     const { id } = record;
     if (Object.keys(record.copies).length === 0) {
       this.logger?.error(
@@ -225,12 +241,16 @@ export class KeyService {
     for (const region of damaged)
       this.reportDamaged(id, region, opened.refused.find((f) => f.region === region)?.reason);
     this.repairer.offer(record, opened.plaintext, damaged);
-    return opened.plaintext;
+    return { key: opened.plaintext, source: opened.region, created: false };
   }
 
   /** A new key for the id, or undefined when another writer stored one first. */
-  private async create(id: string, tombstone: Tombstone | undefined, signal: AbortSignal) {
-    const { plaintext, copies, missing } = await this.kms.newDataKey(
+  private async create(
+    id: string,
+    tombstone: Tombstone | undefined,
+    signal: AbortSignal,
+  ): Promise<ServedKey | undefined> {
+    const { plaintext, copies, missing, generatedIn } = await this.kms.newDataKey(
       encryptionContextFor(id),
       this.dataKeyBytes,
       signal,
@@ -260,7 +280,7 @@ export class KeyService {
       boundToId: true,
     };
     this.repairer.offer(record, plaintext);
-    return plaintext;
+    return { key: plaintext, source: generatedIn, created: true };
   }
 
   private isDue(record: StoredKey): boolean {

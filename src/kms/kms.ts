@@ -18,6 +18,8 @@ export interface NewDataKey {
   copies: Record<string, Uint8Array>;
   /** Configured regions that hold no copy yet: repair adds them later. */
   missing: string[];
+  /** The region that generated it. */
+  generatedIn: string;
 }
 
 /**

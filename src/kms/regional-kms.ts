@@ -142,7 +142,12 @@ export class RegionalKms implements Kms {
     // In the configured order, as every item lists them.
     const copies: Record<string, Uint8Array> = {};
     for (const name of this.regions) if (made[name]) copies[name] = made[name];
-    return { plaintext: generated.plaintext, copies, missing: this.regions.filter((name) => !made[name]) };
+    return {
+      plaintext: generated.plaintext,
+      copies,
+      missing: this.regions.filter((name) => !made[name]),
+      generatedIn,
+    };
   }
 
   encryptIn(

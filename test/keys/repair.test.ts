@@ -21,8 +21,8 @@ afterAll(async () => {
 
 const OPTIONS: ScanOptions = { dryRun: false, verify: false, rewrap: false, concurrency: 4 };
 const unique = (name: string) => `${name}-${Math.random().toString(36).slice(2, 8)}`;
-const b64 = (key: Uint8Array) => {
-  const encoded = Buffer.from(key).toString('base64');
+const b64 = (served: Uint8Array | { key: Uint8Array }) => {
+  const encoded = Buffer.from(served instanceof Uint8Array ? served : served.key).toString('base64');
   recordKey(encoded);
   return encoded;
 };

@@ -53,8 +53,8 @@ async function setup(overrides: { cache?: Partial<Config['cache']>; kms?: Partia
 const calls = (operation: string) =>
   Object.values(stack.kms.counters()).reduce((sum, ops) => sum + (ops[operation] ?? 0), 0);
 /** Base64 of a key, remembered for the log audit. */
-const b64 = (key: Uint8Array) => {
-  const encoded = Buffer.from(key).toString('base64');
+const b64 = (served: Uint8Array | { key: Uint8Array }) => {
+  const encoded = Buffer.from(served instanceof Uint8Array ? served : served.key).toString('base64');
   recordKey(encoded);
   return encoded;
 };
@@ -78,7 +78,7 @@ describe('KeyService.getKey', () => {
     const { keys } = await setup();
     const id = unique('tenant');
     const first = await keys.getKey(id);
-    expect(first).toHaveLength(32);
+    expect(first.key).toHaveLength(32);
     expect(b64(await keys.getKey(id))).toBe(b64(first));
     expect(b64(await keys.getKey(unique('other')))).not.toBe(b64(first));
     const stored = await item(id);
@@ -444,5 +444,21 @@ describe('the periodic sweep', () => {
   it('is off when the interval is 0', async () => {
     const { keys } = await setup();
     expect(startSweeper(keys, 0)).toBeUndefined();
+  });
+});
+
+describe('where a served key came from', () => {
+  it('says which region decrypted or generated it, or the cache, and who created it', async () => {
+    const { keys } = await setup({ cache: { ttl_seconds: 60 } });
+    const id = unique('source');
+    const burst = await Promise.all([keys.getKey(id), keys.getKey(id), keys.getKey(id)]);
+    for (const served of burst) b64(served);
+    expect(burst.map((s) => s.created)).toEqual([true, false, false]);
+    expect(burst.map((s) => s.source)).toEqual(['us-east-1', 'us-east-1', 'us-east-1']);
+    expect(await keys.getKey(id)).toMatchObject({ source: 'cache', created: false });
+    const uncached = await setup();
+    const opened = await uncached.keys.getKey(id);
+    b64(opened);
+    expect(opened).toMatchObject({ source: 'us-east-1', created: false });
   });
 });
