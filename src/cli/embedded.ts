@@ -56,7 +56,13 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
     if (config.embedded.dynamodb) {
       const dir = path.join(config.embedded.data_dir, 'dynamodb');
       await mkdir(dir, { recursive: true });
-      const { default: dynalite } = await import('dynalite');
+      const { default: dynalite } = await import('dynalite').catch((err: unknown) => {
+        throw new Error(
+          'the embedded store needs dynalite, an optional dependency that is not installed: ' +
+            'run `npm install` (not --omit=optional), or set [embedded] dynamodb = false',
+          { cause: err },
+        );
+      });
       const server = dynalite({ path: dir, createTableMs: 0 });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
