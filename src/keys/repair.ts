@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Log } from './log.js';
 import type { Kms } from '../kms/kms.js';
 import { wipe } from '../kms/key-material.js';
 import { RegionCallError } from '../kms/errors.js';
@@ -29,6 +30,8 @@ export interface RepairerOptions {
   timeoutMs: number;
   logger?: Logger | undefined;
   onRepaired?: (region: string) => void;
+  /** Told when a key served lacks a good copy in a region, for the metrics. */
+  onIncomplete?: (region: string) => void;
 }
 
 /** Repairs waiting beyond this are dropped: the next read of the id offers them again. */
@@ -47,6 +50,7 @@ export class Repairer {
   private readonly timeoutMs: number;
   private readonly logger: Logger | undefined;
   private readonly onRepaired: RepairerOptions['onRepaired'];
+  private readonly onIncomplete: RepairerOptions['onIncomplete'];
   private readonly incompleteLog: LogLimiter;
   /** Ids with a repair running or waiting: at most one per id. */
   private readonly queued = new Set<string>();
@@ -61,6 +65,7 @@ export class Repairer {
     this.timeoutMs = options.timeoutMs;
     this.logger = options.logger;
     this.onRepaired = options.onRepaired;
+    this.onIncomplete = options.onIncomplete;
     this.incompleteLog = new LogLimiter(INCOMPLETE_LOG_INTERVAL_MS, options.clock);
   }
 
@@ -75,11 +80,13 @@ export class Repairer {
    * Repairs the item in the background, after the caller got its answer. Takes its own
    * copy of the key and wipes it when done.
    */
-  offer(record: StoredKey, plaintext: Uint8Array, damaged: readonly string[] = []): void {
+  offer(record: StoredKey, plaintext: Uint8Array, damaged: readonly string[] = [], log?: Log): void {
+    const logger = log ?? this.logger;
     const needed = this.regionsToRepair(record, damaged);
     if (needed.length === 0) return;
     const reachable = needed.filter((region) => this.kms.callable(region));
-    for (const region of needed.filter((r) => !reachable.includes(r))) this.reportWaiting(region);
+    for (const region of needed) this.onIncomplete?.(region);
+    for (const region of needed.filter((r) => !reachable.includes(r))) this.reportWaiting(region, logger);
     if (reachable.length === 0 || this.queued.has(record.id) || this.waiting.length >= MAX_WAITING) return;
 
     const key = Uint8Array.from(plaintext);
@@ -88,19 +95,13 @@ export class Repairer {
       try {
         const result = await this.repair(record, key, reachable, deadlineAfter(this.timeoutMs));
         if (result.repaired.length > 0) {
-          this.logger?.info(
-            { id: record.id, regions: result.repaired },
-            'repaired missing or damaged copies',
-          );
+          logger?.info({ id: record.id, regions: result.repaired }, 'repaired missing or damaged copies');
         }
         if (result.failed.length > 0) {
-          this.logger?.warn(
-            { id: record.id, failed: result.failed },
-            'could not repair some copies; will retry',
-          );
+          logger?.warn({ id: record.id, failed: result.failed }, 'could not repair some copies; will retry');
         }
       } catch (err) {
-        this.logger?.warn({ id: record.id, err }, 'repair failed; the next read retries it');
+        logger?.warn({ id: record.id, err }, 'repair failed; the next read retries it');
       } finally {
         wipe(key);
         this.queued.delete(record.id);
@@ -161,10 +162,10 @@ export class Repairer {
     }
   }
 
-  private reportWaiting(region: string): void {
+  private reportWaiting(region: string, logger: Log | undefined): void {
     const suppressed = this.incompleteLog.take(region);
     if (suppressed === undefined) return;
-    this.logger?.warn(
+    logger?.warn(
       { region, suppressed },
       'serving keys that have no copy in a region that cannot be reached; they are repaired when it recovers (or by rkms repair)',
     );

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Log } from './log.js';
 import { CiphertextRejectedError } from '../kms/errors.js';
 import { wipe } from '../kms/key-material.js';
 import type { Kms } from '../kms/kms.js';
@@ -37,8 +38,28 @@ export interface KeyServiceOptions {
   requestTimeoutMs: number;
   clock: Clock;
   logger?: Logger | undefined;
-  /** Told about each key created, for the metrics. */
-  onCreated?: () => void;
+  /** Told what happened, for the metrics. */
+  events?: KeyServiceEvents;
+}
+
+/** What the metrics count. */
+export interface KeyServiceEvents {
+  cacheHit?(): void;
+  cacheMiss?(): void;
+  /** A request joined a load another request for the same id had started. */
+  merged?(): void;
+  created?(): void;
+}
+
+/** Per call: the request's log (so its lines carry the request id). */
+export interface CallOptions {
+  log?: Log | undefined;
+}
+
+/** What one call's store and KMS calls share: its deadline and its log. */
+interface Call {
+  signal: AbortSignal;
+  log: Log | undefined;
 }
 
 /** A data key handed to a caller, and where it came from (for the audit trail and the metrics). */
@@ -75,7 +96,7 @@ export class KeyService {
   private readonly requestTimeoutMs: number;
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
-  private readonly onCreated: KeyServiceOptions['onCreated'];
+  private readonly events: KeyServiceEvents;
   private readonly loads = new SingleFlight<ServedKey>();
   private readonly damageLog: LogLimiter;
 
@@ -89,18 +110,23 @@ export class KeyService {
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.clock = options.clock;
     this.logger = options.logger;
-    this.onCreated = options.onCreated;
+    this.events = options.events ?? {};
     this.damageLog = new LogLimiter(DAMAGE_LOG_INTERVAL_MS, options.clock);
   }
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
-  async getKey(id: string): Promise<ServedKey> {
+  async getKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
     const cached = this.cache.get(id);
-    if (cached) return { key: cached, source: 'cache', created: false };
-    let led = false;
+    if (cached) {
+      this.events.cacheHit?.();
+      return { key: cached, source: 'cache', created: false };
+    }
+    this.events.cacheMiss?.();
+    // Callers that join a load another request started do not create the key themselves.
+    const joined = this.loads.has(id);
+    if (joined) this.events.merged?.();
     const shared = await this.loads.run(id, async (current) => {
-      led = true;
-      const served = await this.readOrCreate(id, deadlineAfter(this.requestTimeoutMs));
+      const served = await this.readOrCreate(id, this.call(options));
       // A deletion that happened meanwhile invalidated this load: its key must not be cached.
       if (current()) this.cache.set(id, served.key);
       // Every caller sharing this load copies the key as its await resumes, before any timer runs.
@@ -109,54 +135,53 @@ export class KeyService {
       });
       return served;
     });
-    // Callers that joined a load another request started did not create the key themselves.
-    return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && led };
+    return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && !joined };
   }
 
   /**
    * Creates a key for an id that has none, or whose key was destroyed (the only way a
    * destroyed id gets a new key). KeyExistsError otherwise.
    */
-  async createKey(id: string): Promise<ServedKey> {
-    const signal = deadlineAfter(this.requestTimeoutMs);
+  async createKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
+    const call = this.call(options);
     return inRounds(id, async () => {
-      const record = await this.read(id, signal);
-      if (record?.state === 'PendingDeletion' && this.isDue(record)) return this.destroy(record, signal);
+      const record = await this.read(id, call);
+      if (record?.state === 'PendingDeletion' && this.isDue(record)) return this.destroy(record, call);
       if (record && record.state !== 'Deleted') throw new KeyExistsError(id);
-      const created = await this.create(id, record, signal);
+      const created = await this.create(id, record, call);
       if (!created) throw new KeyExistsError(id);
       return created;
     });
   }
 
   /** Schedules the key's destruction after the deletion window. Idempotent while pending. */
-  async scheduleDeletion(id: string): Promise<KeyStatus> {
-    const signal = deadlineAfter(this.requestTimeoutMs);
+  async scheduleDeletion(id: string, options: CallOptions = {}): Promise<KeyStatus> {
+    const call = this.call(options);
     return inRounds(id, async () => {
-      const record = await this.existing(id, signal);
+      const record = await this.existing(id, call);
       if (record.state === 'PendingDeletion') {
-        return this.isDue(record) ? this.destroy(record, signal) : statusOf(record);
+        return this.isDue(record) ? this.destroy(record, call) : statusOf(record);
       }
       const deletionDate = new Date(this.clock() + this.deletionWindowMs).toISOString();
-      const pending = await this.store.scheduleDeletion(record, deletionDate, signal);
+      const pending = await this.store.scheduleDeletion(record, deletionDate, call.signal);
       if (pending === CHANGED) return AGAIN;
       this.invalidate(id);
-      this.logger?.info({ id, deletionDate }, 'key scheduled for deletion');
+      (call.log ?? this.logger)?.info({ id, deletionDate }, 'key scheduled for deletion');
       return statusOf(pending);
     });
   }
 
   /** Cancels a pending deletion: the same key is served again. */
-  async restore(id: string): Promise<KeyStatus> {
-    const signal = deadlineAfter(this.requestTimeoutMs);
+  async restore(id: string, options: CallOptions = {}): Promise<KeyStatus> {
+    const call = this.call(options);
     return inRounds(id, async () => {
-      const record = await this.existing(id, signal);
+      const record = await this.existing(id, call);
       if (record.state === 'Enabled') return statusOf(record);
-      if (this.isDue(record)) return this.destroy(record, signal);
-      const restored = await this.store.cancelDeletion(record, signal);
+      if (this.isDue(record)) return this.destroy(record, call);
+      const restored = await this.store.cancelDeletion(record, call.signal);
       if (restored === CHANGED) return AGAIN;
       this.invalidate(id);
-      this.logger?.info({ id }, 'key deletion cancelled');
+      (call.log ?? this.logger)?.info({ id }, 'key deletion cancelled');
       return statusOf(restored);
     });
   }
@@ -171,45 +196,48 @@ export class KeyService {
     return destroyed;
   }
 
-  private readOrCreate(id: string, signal: AbortSignal): Promise<ServedKey> {
+  private readOrCreate(id: string, call: Call): Promise<ServedKey> {
     return inRounds(id, async () => {
-      const record = await this.read(id, signal);
-      if (!record) return (await this.create(id, undefined, signal)) ?? AGAIN;
+      const record = await this.read(id, call);
+      if (!record) return (await this.create(id, undefined, call)) ?? AGAIN;
       switch (record.state) {
         case 'Deleted':
           throw new KeyDeletedError(id, record.deletionDate);
         case 'PendingDeletion':
-          if (this.isDue(record)) return this.destroy(record, signal);
+          if (this.isDue(record)) return this.destroy(record, call);
           throw new KeyPendingDeletionError(id, record.deletionDate);
         case 'Enabled':
-          return this.open(record, signal);
+          return this.open(record, call);
       }
     });
   }
 
-  private async read(id: string, signal: AbortSignal): Promise<KeyRecord | undefined> {
+  private async read(id: string, call: Call): Promise<KeyRecord | undefined> {
     try {
-      return await this.store.get(id, signal);
+      return await this.store.get(id, call.signal);
     } catch (err) {
       if (!(err instanceof MalformedItemError)) throw err;
-      this.logger?.error({ id, problem: err.problem }, 'stored item is malformed: needs an operator');
+      (call.log ?? this.logger)?.error(
+        { id, problem: err.problem },
+        'stored item is malformed: needs an operator',
+      );
       throw new KeyIntegrityError(id, err.problem, { cause: err });
     }
   }
 
   /** An id's key that is not destroyed, for delete and restore. */
-  private async existing(id: string, signal: AbortSignal): Promise<StoredKey> {
-    const record = await this.read(id, signal);
+  private async existing(id: string, call: Call): Promise<StoredKey> {
+    const record = await this.read(id, call);
     if (!record) throw new KeyNotFoundError(id);
     if (record.state === 'Deleted') throw new KeyDeletedError(id, record.deletionDate);
     return record;
   }
 
   /** Decrypts one good copy; damaged and missing copies are reported and repaired after the answer. */
-  private async open(record: StoredKey, signal: AbortSignal): Promise<ServedKey> {
+  private async open(record: StoredKey, call: Call): Promise<ServedKey> {
     const { id } = record;
     if (Object.keys(record.copies).length === 0) {
-      this.logger?.error(
+      (call.log ?? this.logger)?.error(
         { id, malformed: record.malformed },
         'stored key has no well-formed copy: needs an operator',
       );
@@ -222,10 +250,10 @@ export class KeyService {
     const context = record.boundToId ? encryptionContextFor(id) : undefined;
     let opened;
     try {
-      opened = await this.kms.open(record.copies, context, signal);
+      opened = await this.kms.open(record.copies, context, call.signal);
     } catch (err) {
       if (!(err instanceof CiphertextRejectedError)) throw err;
-      this.logger?.error(
+      (call.log ?? this.logger)?.error(
         { id, refused: err.failures.map((f) => ({ region: f.region, reason: f.reason })) },
         'every KMS region refused its copy of the key: the item was copied from another id or altered',
       );
@@ -239,8 +267,8 @@ export class KeyService {
     }
     const damaged = [...record.malformed, ...opened.refused.map((failure) => failure.region)];
     for (const region of damaged)
-      this.reportDamaged(id, region, opened.refused.find((f) => f.region === region)?.reason);
-    this.repairer.offer(record, opened.plaintext, damaged);
+      this.reportDamaged(id, region, opened.refused.find((f) => f.region === region)?.reason, call.log);
+    this.repairer.offer(record, opened.plaintext, damaged, call.log);
     return { key: opened.plaintext, source: opened.region, created: false };
   }
 
@@ -248,18 +276,18 @@ export class KeyService {
   private async create(
     id: string,
     tombstone: Tombstone | undefined,
-    signal: AbortSignal,
+    call: Call,
   ): Promise<ServedKey | undefined> {
     const { plaintext, copies, missing, generatedIn } = await this.kms.newDataKey(
       encryptionContextFor(id),
       this.dataKeyBytes,
-      signal,
+      call.signal,
     );
     let outcome: 'created' | 'exists';
     try {
       outcome = await this.store.create(
         { id, copies, createdAt: new Date(this.clock()).toISOString() },
-        { ...(tombstone ? { replacing: tombstone } : {}), signal },
+        { ...(tombstone ? { replacing: tombstone } : {}), signal: call.signal },
       );
     } catch (err) {
       wipe(plaintext);
@@ -269,8 +297,8 @@ export class KeyService {
       wipe(plaintext);
       return undefined;
     }
-    this.onCreated?.();
-    this.logger?.info({ id, regions: Object.keys(copies), missing }, 'created a data key');
+    this.events.created?.();
+    (call.log ?? this.logger)?.info({ id, regions: Object.keys(copies), missing }, 'created a data key');
     const record: StoredKey = {
       id,
       state: 'Enabled',
@@ -279,8 +307,12 @@ export class KeyService {
       malformed: [],
       boundToId: true,
     };
-    this.repairer.offer(record, plaintext);
+    this.repairer.offer(record, plaintext, [], call.log);
     return { key: plaintext, source: generatedIn, created: true };
+  }
+
+  private call(options: CallOptions = {}): Call {
+    return { signal: deadlineAfter(this.requestTimeoutMs), log: options.log };
   }
 
   private isDue(record: StoredKey): boolean {
@@ -289,11 +321,11 @@ export class KeyService {
   }
 
   /** Destroys a pending key past its date (if nobody changed it meanwhile); the caller reads again. */
-  private async destroy(record: StoredKey, signal?: AbortSignal): Promise<typeof AGAIN> {
-    const tombstone = await this.store.destroy(record, signal);
+  private async destroy(record: StoredKey, call: Call = this.call()): Promise<typeof AGAIN> {
+    const tombstone = await this.store.destroy(record, call.signal);
     if (tombstone !== CHANGED) {
       this.invalidate(record.id);
-      this.logger?.info({ id: record.id, deletionDate: record.deletionDate }, 'key destroyed');
+      (call.log ?? this.logger)?.info({ id: record.id, deletionDate: record.deletionDate }, 'key destroyed');
     }
     return AGAIN;
   }
@@ -304,10 +336,15 @@ export class KeyService {
     this.cache.delete(id);
   }
 
-  private reportDamaged(id: string, region: string, reason: string | undefined): void {
+  private reportDamaged(
+    id: string,
+    region: string,
+    reason: string | undefined,
+    log: Log | undefined,
+  ): void {
     const suppressed = this.damageLog.take(`${region}\u0000${id}`);
     if (suppressed === undefined) return;
-    this.logger?.error(
+    (log ?? this.logger)?.error(
       { id, region, reason: reason ?? 'not a base64 ciphertext', suppressed },
       'damaged copy of a key: served from another region; repairing it',
     );

@@ -17,6 +17,11 @@ export class SingleFlight<T> {
     return entry.promise;
   }
 
+  /** Whether a call for the id is running now: a `run` would join it. */
+  has(id: string): boolean {
+    return this.inflight.has(id);
+  }
+
   /** What is running for the id is stale: later calls start afresh, and it is told so. */
   forget(id: string): void {
     const entry = this.inflight.get(id);

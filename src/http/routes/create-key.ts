@@ -12,7 +12,7 @@ export const createKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> 
     '/key',
     { schema: { querystring: IdQuery, response: { 201: KeyBody, ...errorResponses } } },
     async (request, reply) => {
-      const { key } = await keys.createKey(request.query.id);
+      const { key } = await keys.createKey(request.query.id, { log: request.log });
       return reply.status(201).send(keyBody(request.query.id, key, reply));
     },
   );

@@ -11,7 +11,7 @@ export const deleteKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> 
   app.delete(
     '/key',
     { schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } } },
-    async (request) => keyStatusBody(await keys.scheduleDeletion(request.query.id)),
+    async (request) => keyStatusBody(await keys.scheduleDeletion(request.query.id, { log: request.log })),
   );
   done();
 };

@@ -11,7 +11,8 @@ export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (
   app.get(
     '/key',
     { schema: { querystring: IdQuery, response: { 200: KeyBody, ...errorResponses } } },
-    async (request, reply) => keyBody(request.query.id, (await keys.getKey(request.query.id)).key, reply),
+    async (request, reply) =>
+      keyBody(request.query.id, (await keys.getKey(request.query.id, { log: request.log })).key, reply),
   );
   done();
 };

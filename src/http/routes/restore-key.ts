@@ -8,7 +8,7 @@ export const restoreKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }>
   app.post(
     '/key/restore',
     { schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } } },
-    async (request) => keyStatusBody(await keys.restore(request.query.id)),
+    async (request) => keyStatusBody(await keys.restore(request.query.id, { log: request.log })),
   );
   done();
 };
