@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
+import { drain } from '../http/drain.js';
+import { Lifecycle } from '../http/lifecycle.js';
 import { KeyCache } from '../keys/cache.js';
 import { Repairer } from '../keys/repair.js';
 import { KeyService } from '../keys/service.js';
@@ -10,7 +12,9 @@ import { startSweeper } from '../keys/sweeper.js';
 import { regionalKmsFromConfig } from '../kms/from-config.js';
 import type { RegionalKms } from '../kms/regional-kms.js';
 import { systemClock, type Clock } from '../resilience/clock.js';
+import { Metrics } from '../metrics/metrics.js';
 import { DynamoStore } from '../store/dynamodb.js';
+import type { Store } from '../store/store.js';
 import { ensureTable } from '../store/table.js';
 
 /** Where the embedded parts listen, when they run; they replace the configured endpoints. */
@@ -23,14 +27,16 @@ export interface EmbeddedEndpoints {
 /** The key service and the parts it stands on: what `serve`, `sweep` and `repair` share. */
 export interface KeyParts {
   keys: KeyService;
-  store: DynamoStore;
+  store: Store;
   kms: RegionalKms;
   repairer: Repairer;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
 export interface Service extends KeyParts {
   app: FastifyInstance;
+  lifecycle: Lifecycle;
 }
 
 /** Builds the store, the KMS regions, the cache, the repairer and the key service from the config. */
@@ -41,18 +47,28 @@ export async function createKeyParts(
   clock: Clock = systemClock,
 ): Promise<KeyParts> {
   const { credentials } = embedded;
+  const metrics = new Metrics();
   const storeConfig = embedded.dynamodb
     ? { ...config.dynamodb, endpoint: embedded.dynamodb }
     : config.dynamodb;
   const storeCredentials = embedded.dynamodb ? credentials : undefined;
   if (config.dynamodb.create_table) await ensureTable(storeConfig, { credentials: storeCredentials, logger });
-  const store = new DynamoStore({ config: storeConfig, clock, credentials: storeCredentials, logger });
+  const store = new DynamoStore({
+    config: storeConfig,
+    clock,
+    credentials: storeCredentials,
+    logger,
+    onCall: metrics.onStoreCall,
+  });
   const kms = regionalKmsFromConfig({
     config: config.kms,
     clock,
     logger,
     endpoint: embedded.kms,
     credentials: embedded.kms ? credentials : undefined,
+    onCall: metrics.onKmsCall,
+    onHedge: metrics.onHedge,
+    onHedgeWon: metrics.onHedgeWon,
   });
   const cache = new KeyCache({
     ttlMs: config.cache.ttl_seconds * 1000,
@@ -66,6 +82,8 @@ export async function createKeyParts(
     concurrency: config.keys.repair_concurrency,
     timeoutMs: config.server.request_timeout_ms,
     logger,
+    onRepaired: metrics.onRepaired,
+    onIncomplete: metrics.onIncomplete,
   });
   const keys = new KeyService({
     store,
@@ -77,12 +95,19 @@ export async function createKeyParts(
     requestTimeoutMs: config.server.request_timeout_ms,
     clock,
     logger,
+    events: metrics.keyEvents,
+  });
+  metrics.watch({
+    regions: () => kms.health(),
+    storeCircuit: () => store.health.circuit,
+    cacheSize: () => cache.size,
   });
   return {
     keys,
     store,
     kms,
     repairer,
+    metrics,
     async close() {
       await repairer.settled();
       cache.close();
@@ -100,20 +125,26 @@ export async function createService(
   clock: Clock = systemClock,
 ): Promise<Service> {
   const parts = await createKeyParts(config, logger, embedded, clock);
+  const lifecycle = new Lifecycle();
   const app = await buildApp({
     keys: parts.keys,
     store: parts.store,
     kms: parts.kms,
+    metrics: parts.metrics,
+    lifecycle,
     logger,
     apiVersion: config.server.api_version,
+    metricsRoute: config.metrics.port === undefined,
   });
   const sweeper = startSweeper(parts.keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {
     ...parts,
     app,
+    lifecycle,
+    /** Drains the HTTP server (answering what is in flight), then closes the parts. */
     async close() {
       sweeper?.stop();
-      await app.close();
+      await drain(app, lifecycle, config.server.shutdown_timeout_ms);
       await parts.close();
     },
   };

@@ -2,15 +2,20 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
+import closeWithGrace from 'close-with-grace';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
-import { loadConfigOrExit } from './key-parts.js';
+import { exitWith, loadConfigOrExit, messageOf } from './key-parts.js';
 
 export interface RunningServer {
   url: string;
+  /** Where `GET /metrics` answers when `[metrics] port` gives it a port of its own. */
+  metricsUrl: string | undefined;
   service: Service;
   /** What the embedded default started, one line each. */
   embedded: string[];
+  /** Drains and stops everything; resolves once all is closed. */
   stop(): Promise<void>;
 }
 
@@ -24,9 +29,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     embedded = await startEmbedded(config, logger);
   }
   let service: Service | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     service = await createService(config, logger, embedded?.endpoints);
     await service.app.listen({ host: config.server.host, port: config.server.port });
+    if (config.metrics.port !== undefined) {
+      metricsServer = await startMetricsServer(
+        service.metrics,
+        config.metrics.host ?? config.server.host,
+        config.metrics.port,
+      );
+    }
   } catch (err) {
     await service?.close();
     await embedded?.close();
@@ -36,26 +49,31 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
   const running = service;
+  running.lifecycle.serving();
   return {
     url,
+    metricsUrl: metricsServer?.url,
     service: running,
     embedded: embedded?.summary ?? [],
     async stop() {
       await running.close();
+      await metricsServer?.close();
       await embedded?.close();
     },
   };
 }
 
-function banner(url: string, config: Config, parts: string[]): string {
+function banner(server: RunningServer, config: Config): string {
+  const regions = config.kms.regions.map((r) => `${r} (${config.kms.key_ids[r] ?? ''})`);
   const lines = [
-    `RKMS listening on ${url}`,
-    `  KMS regions: ${config.kms.regions.map((r) => `${r} (${config.kms.key_ids[r]})`).join(', ')}`,
+    `RKMS listening on ${server.url}`,
+    `  KMS regions: ${regions.join(', ')}; new keys need ${config.kms.min_regions ?? 1} of them`,
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
-    ...parts.map((p) => `  embedded: ${p}`),
+    ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : []),
+    ...server.embedded.map((p) => `  embedded: ${p}`),
     '',
     'Try it:',
-    `  curl '${url}/key?id=my-first-key'`,
+    `  curl '${server.url}/key?id=my-first-key'`,
     '',
   ];
   return lines.join('\n');
@@ -67,7 +85,8 @@ export function serveCommand(): Command {
     .option('-c, --config <path>', 'config file (default: $RKMS_CONFIG, else ./config.toml)')
     .addHelpText(
       'after',
-      '\nEnvironment: RKMS_CONFIG (config file), RKMS_PORT, RKMS_HOST, RKMS_LOG_LEVEL, RKMS_DATA_DIR override the file.',
+      '\nEnvironment: RKMS_CONFIG (config file), RKMS_PORT, RKMS_HOST, RKMS_LOG_LEVEL, RKMS_DATA_DIR override the file.' +
+        '\nLogs are JSON lines on stdout; the start banner goes to stderr.',
     )
     .action(async (options: { config?: string }) => {
       const config = await loadConfigOrExit('serve', options.config);
@@ -77,29 +96,35 @@ export function serveCommand(): Command {
         server = await startServer(config, logger);
       } catch (err) {
         logger.fatal({ err }, 'RKMS could not start');
-        process.stderr.write(`rkms: could not start: ${(err as Error).message}\n`);
-        process.exit(1);
+        exitWith('serve', `could not start: ${messageOf(err)}`);
       }
       // Before the banner: whoever reads it may signal at once, and an unhandled SIGINT kills outright.
-      stopOnSignals(server, logger);
-      process.stdout.write(banner(server.url, config, server.embedded));
+      stopOnSignals(server, logger, config.server.shutdown_timeout_ms);
+      process.stderr.write(banner(server, config));
     });
 }
 
-function stopOnSignals(server: RunningServer, logger: Logger): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while shutting down');
-        process.exit(1);
+/**
+ * SIGTERM or SIGINT drains and stops (exit 0); a second signal, an uncaught error or a
+ * drain past its bound exits at once (exit 1). SIGHUP is left to certificate reloads.
+ */
+function stopOnSignals(server: RunningServer, logger: Logger, shutdownTimeoutMs: number): void {
+  closeWithGrace(
+    {
+      // The drain itself is bounded by shutdown_timeout_ms; this is the last resort beyond it.
+      delay: shutdownTimeoutMs + 5_000,
+      skip: ['SIGHUP'],
+      logger: {
+        error: (message: string) => {
+          logger.error(message);
+        },
       },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+    },
+    async ({ signal, err }) => {
+      if (err) logger.error({ err }, 'stopping after an unexpected error');
+      else logger.info({ signal }, 'shutting down: draining');
+      await server.stop();
+      logger.info('stopped');
+    },
+  );
 }

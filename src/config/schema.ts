@@ -26,6 +26,8 @@ const Server = Type.Object(
     api_version: Type.String({ pattern: '^[A-Za-z0-9._-]+$', default: 'v1' }),
     // One bound on a request's store and KMS calls together, retries and hedges included.
     request_timeout_ms: Millis(5_000, 100),
+    // On SIGTERM: answer what is in flight, then close, within this long.
+    shutdown_timeout_ms: Millis(10_000, 100),
   },
   { additionalProperties: false, default: {} },
 );
@@ -105,6 +107,16 @@ const Cache = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Metrics = Type.Object(
+  {
+    // GET /metrics on a port of its own instead of the API port (0 picks a free port).
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+    // The metrics port's interface; [server] host when unset.
+    host: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 const Embedded = Type.Object(
   {
     kms: Type.Boolean({ default: false }),
@@ -122,6 +134,7 @@ export const ConfigSchema = Type.Object(
     dynamodb: DynamoDb,
     keys: Keys,
     cache: Cache,
+    metrics: Metrics,
     embedded: Embedded,
   },
   { additionalProperties: false },

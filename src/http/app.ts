@@ -1,48 +1,69 @@
+import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyService } from '../keys/service.js';
 import type { Kms } from '../kms/kms.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.js';
+import type { Lifecycle } from './lifecycle.js';
+import { openApiDocument } from './openapi.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
+import { RequestLog } from './request-log.js';
 import { createKeyRoute } from './routes/create-key.js';
 import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import { openApiRoute } from './routes/openapi.js';
 import { restoreKeyRoute } from './routes/restore-key.js';
 
 export interface AppDependencies {
   keys: KeyService;
   store: Store;
   kms: Kms;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
   logger: Logger;
   /** The original RKMS served `/api/<api_version>/key`; the same routes answer there too. */
   apiVersion: string;
+  /** False when `[metrics] port` serves `/metrics` on a port of its own. */
+  metricsRoute: boolean;
 }
 
-/** Composes the HTTP server: error handling, then the key routes at `/` and `/api/<version>`, then health. */
-export async function buildApp({
-  keys,
-  store,
-  kms,
-  logger,
-  apiVersion,
-}: AppDependencies): Promise<FastifyInstance> {
+/**
+ * Composes the HTTP server: request ids, error handling and metrics first, then the key
+ * routes at `/` and `/api/<version>`, then health, metrics and the OpenAPI document.
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { keys, store, kms, metrics, lifecycle, logger, apiVersion } = deps;
   const app = Fastify({
     loggerInstance: logger,
     // HEAD /key would create keys; only the declared methods answer.
     exposeHeadRoutes: false,
-    return503OnClosing: true,
+    // While draining, requests already on their way (queued on a kept-alive connection)
+    // are answered, not refused; see drain.ts.
+    return503OnClosing: false,
     bodyLimit: 16 * 1024,
     genReqId: requestIdOf,
-    requestIdLogLabel: 'requestId',
+    logController: new RequestLog(),
+    // `example` annotates schemas for the OpenAPI document; validation ignores it.
+    ajv: { customOptions: { keywords: ['example'] } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  await app.register(swagger, { openapi: openApiDocument(apiVersion) });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', echoRequestId);
   app.addHook('onRequest', refuseUndecodableQuery);
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route's pattern, never its URL: an id never becomes a label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    done();
+  });
 
   for (const prefix of ['', `/api/${apiVersion}`]) {
     await app.register(
@@ -55,6 +76,8 @@ export async function buildApp({
       { prefix },
     );
   }
-  await app.register(healthRoutes, { store, kms });
+  await app.register(healthRoutes, { store, kms, lifecycle });
+  if (deps.metricsRoute) await app.register(metricsRoute, { metrics });
+  await app.register(openApiRoute);
   return app as unknown as FastifyInstance;
 }

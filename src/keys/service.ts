@@ -336,12 +336,7 @@ export class KeyService {
     this.cache.delete(id);
   }
 
-  private reportDamaged(
-    id: string,
-    region: string,
-    reason: string | undefined,
-    log: Log | undefined,
-  ): void {
+  private reportDamaged(id: string, region: string, reason: string | undefined, log: Log | undefined): void {
     const suppressed = this.damageLog.take(`${region}\u0000${id}`);
     if (suppressed === undefined) return;
     (log ?? this.logger)?.error(

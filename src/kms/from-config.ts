@@ -20,10 +20,11 @@ export interface RegionalKmsFromConfigOptions {
   logger?: Logger | undefined;
   onCall?: RegionOptions['onCall'];
   onHedge?: (region: string) => void;
+  onHedgeWon?: (region: string) => void;
 }
 
 export function regionalKmsFromConfig(options: RegionalKmsFromConfigOptions): RegionalKms {
-  const { config, clock, endpoint, credentials, logger, onCall, onHedge } = options;
+  const { config, clock, endpoint, credentials, logger, onCall, onHedge, onHedgeWon } = options;
   const regions = config.regions.map(
     (name) =>
       new Region({
@@ -51,5 +52,6 @@ export function regionalKmsFromConfig(options: RegionalKmsFromConfigOptions): Re
       clock,
     }),
     onHedge,
+    onHedgeWon,
   });
 }

@@ -16,6 +16,8 @@ export interface RegionalKmsOptions {
   minRegions: number;
   budget?: HedgeBudget | undefined;
   onHedge?: (region: string) => void;
+  /** Told when a hedged call answered first. */
+  onHedgeWon?: (region: string) => void;
 }
 
 /** The configured KMS regions, used as one: any region can open a key, every reachable region gets a copy. */
@@ -82,6 +84,7 @@ export class RegionalKms implements Kms {
         })),
         this.hedging(signal, wipe),
       );
+      if (answer.hedged) this.options.onHedgeWon?.(answer.name);
       const refused = answer.failures
         .map((failure) => asRegionFailure(failure, 'unknown'))
         .filter((failure) => failure.kind === 'rejected');
@@ -126,6 +129,7 @@ export class RegionalKms implements Kms {
         },
       );
       ({ value: generated, name: generatedIn } = answer);
+      if (answer.hedged) this.options.onHedgeWon?.(answer.name);
       generateFailures = answer.failures.map((f) => asRegionFailure(f, 'unknown'));
     } catch (err) {
       throw new KmsUnavailableError(this.quorumOperation(), [...skipped, ...candidateFailures(err)]);

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/cli/program.js';
 import { killAllClis, runCli } from '../support/cli.js';
 import { deleteKey, getKey } from '../support/http.js';
 import { setDeletionDate } from '../support/table.js';
@@ -44,8 +45,11 @@ describe('rkms serve on the embedded default', () => {
 
     const first = runCli(['serve', '--config', config]);
     const [, url = ''] = await first.waitFor(/RKMS listening on (http:\/\/\S+)/);
-    expect(first.stdout()).toContain(`curl '${url}/key?id=my-first-key'`);
-    expect(first.stdout()).toMatch(
+    expect(first.stderr()).toContain(`curl '${url}/key?id=my-first-key'`);
+    // stdout is the JSON log stream: the banner is on stderr.
+    for (const line of first.stdout().trim().split('\n'))
+      expect(() => JSON.parse(line) as unknown, line).not.toThrow();
+    expect(first.stderr()).toMatch(
       /embedded: local KMS at http:\/\/127\.0\.0\.1:\d+ \(regions us-east-1, us-east-2, us-west-1\)/,
     );
     const alpha = await getKey(url, 'alpha');
@@ -69,7 +73,7 @@ describe('rkms serve on the embedded default', () => {
       RKMS_DATA_DIR: path.join(dir, 'other-data'),
     });
     await cli.waitFor(/RKMS listening on/);
-    expect(cli.stdout()).toContain(path.join(dir, 'other-data', 'kms'));
+    expect(cli.stderr()).toContain(path.join(dir, 'other-data', 'kms'));
     expect(await cli.stop()).toBe(0);
   });
 
@@ -80,7 +84,7 @@ describe('rkms serve on the embedded default', () => {
     );
     const cli = runCli(['serve'], { RKMS_CONFIG: config });
     await cli.waitFor(/RKMS listening on/);
-    expect(cli.stdout()).toContain('DynamoDB table from_env_var');
+    expect(cli.stderr()).toContain('DynamoDB table from_env_var');
     expect(await cli.stop()).toBe(0);
   });
 });
@@ -159,10 +163,13 @@ describe('rkms with an invalid config', () => {
   });
 });
 
-describe('rkms --help', () => {
-  it.each([[[]], [['serve']], [['sweep']], [['local-kms']]])('documents %j', async (command) => {
-    const cli = runCli([...command, '--help']);
-    expect(await cli.exited).toBe(0);
-    expect(cli.stdout()).toMatch(/^Usage: rkms/m);
+describe('rkms --help and --version', () => {
+  it('prints its usage and its version from the installed entry point', async () => {
+    const help = runCli(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/^Usage: rkms/m);
+    const version = runCli(['--version']);
+    expect(await version.exited).toBe(0);
+    expect(version.stdout().trim()).toBe(VERSION);
   });
 });

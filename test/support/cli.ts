@@ -10,7 +10,7 @@ export interface CliProcess {
   stderr(): string;
   /** Resolves with the exit code once the process ended. */
   exited: Promise<number | null>;
-  /** Resolves with the first match of `pattern` in stdout. */
+  /** Resolves with the first match of `pattern` in stdout or stderr. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -57,15 +57,18 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
         const timer = setTimeout(() => {
           reject(new Error(`timed out waiting for ${pattern}; stdout: ${out}; stderr: ${err}`));
         }, timeoutMs);
+        // Logs go to stdout, banners and summaries to stderr: look in both.
         const check = () => {
-          const match = out.match(pattern);
+          const match = out.match(pattern) ?? err.match(pattern);
           if (match) {
             clearTimeout(timer);
             child.stdout.off('data', check);
+            child.stderr.off('data', check);
             resolve(match);
           }
         };
         child.stdout.on('data', check);
+        child.stderr.on('data', check);
         void exited.then((code) => {
           clearTimeout(timer);
           reject(new Error(`exited with ${code} before printing ${pattern}; stdout: ${out}; stderr: ${err}`));

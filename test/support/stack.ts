@@ -100,6 +100,7 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
       const service = await createService(withTable(overrides), logger, endpointsFor(overrides), clock);
       closers.push(() => service.close());
       await service.app.listen({ host: '127.0.0.1', port: 0 });
+      service.lifecycle.serving();
       return { service, url: `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}` };
     },
     async keyParts(overrides = {}, clock) {

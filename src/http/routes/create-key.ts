@@ -1,20 +1,30 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
-import { IdQuery, KeyBody, errorResponses } from '../schemas.js';
+import { IdQuery, KeyBody, commonErrors, errorResponse } from '../schemas.js';
 import { keyBody } from './key-body.js';
 
-/**
- * POST /key?id=<id> — creates the id's key explicitly: 201 for an id that has none or
- * whose key was destroyed, 409 KeyExists otherwise. The only way a destroyed id gets a new key.
- */
+const schema = {
+  summary: 'Create the data key of an id explicitly',
+  description:
+    'Creates a key for an id that has none, or whose key was destroyed — the only way such an id gets a key ' +
+    'again. 409 KeyExists for an id that has a key, enabled or pending deletion.',
+  tags: ['keys'],
+  querystring: IdQuery,
+  response: {
+    201: KeyBody,
+    ...commonErrors,
+    409: errorResponse('KeyExists: the id already has a key (GET /key returns it), or KeyIntegrityError', {
+      error_type: 'KeyExists',
+      error_message: 'the id "tenant-42" already has a key; GET /key?id=... returns it',
+    }),
+  },
+};
+
+/** POST /key?id=<id> — creates the id's key explicitly. */
 export const createKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.post(
-    '/key',
-    { schema: { querystring: IdQuery, response: { 201: KeyBody, ...errorResponses } } },
-    async (request, reply) => {
-      const { key } = await keys.createKey(request.query.id, { log: request.log });
-      return reply.status(201).send(keyBody(request.query.id, key, reply));
-    },
-  );
+  app.post('/key', { schema }, async (request, reply) => {
+    const { key } = await keys.createKey(request.query.id, { log: request.log });
+    return reply.status(201).send(keyBody(request.query.id, key, reply));
+  });
   done();
 };

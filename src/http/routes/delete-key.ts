@@ -1,17 +1,39 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
-import { IdQuery, KeyStatusBody, errorResponses } from '../schemas.js';
+import {
+  IdQuery,
+  KeyStatusBody,
+  commonErrors,
+  deletedError,
+  integrityError,
+  notFoundError,
+} from '../schemas.js';
 import { keyStatusBody } from './key-status.js';
 
-/**
- * DELETE /key?id=<id> — schedules the key's destruction after the deletion window
- * (at once when the window is 0 and no cache can still hold it). Idempotent.
- */
+const schema = {
+  summary: 'Schedule the deletion of a key',
+  description:
+    'The key is destroyed keys.deletion_window_days (at least 1) after the request; until then GET answers 409 ' +
+    'and POST /key/restore cancels. Deleting a key that is already pending changes nothing.',
+  tags: ['keys'],
+  querystring: IdQuery,
+  response: {
+    200: KeyStatusBody('The key is pending deletion', {
+      id: 'tenant-42',
+      state: 'PendingDeletion',
+      deletion_date: '2026-12-01T12:00:00.000Z',
+    }),
+    ...commonErrors,
+    404: notFoundError,
+    409: integrityError,
+    410: deletedError,
+  },
+};
+
+/** DELETE /key?id=<id> — schedules the key's destruction after the deletion window. Idempotent. */
 export const deleteKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.delete(
-    '/key',
-    { schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } } },
-    async (request) => keyStatusBody(await keys.scheduleDeletion(request.query.id, { log: request.log })),
+  app.delete('/key', { schema }, async (request) =>
+    keyStatusBody(await keys.scheduleDeletion(request.query.id, { log: request.log })),
   );
   done();
 };

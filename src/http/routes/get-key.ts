@@ -1,18 +1,30 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
-import { IdQuery, KeyBody, errorResponses } from '../schemas.js';
+import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse } from '../schemas.js';
 import { keyBody } from './key-body.js';
 
-/**
- * GET /key?id=<id> — the data key for the id, created on the first call. Never a new key
- * for an id whose key is pending deletion (409) or was destroyed (410).
- */
+const schema = {
+  summary: 'Get (or create) the data key of an id',
+  description:
+    'The data key for the id, created on the first call; every later call, on any replica, returns the same ' +
+    'key. Never a new key for an id whose key is pending deletion (409) or was destroyed (410).',
+  tags: ['keys'],
+  querystring: IdQuery,
+  response: {
+    200: KeyBody,
+    ...commonErrors,
+    409: errorResponse('KeyPendingDeletion (restore it, or wait for its date) or KeyIntegrityError', {
+      error_type: 'KeyPendingDeletion',
+      error_message: 'the key for id "tenant-42" is pending deletion on 2026-12-01T12:00:00.000Z; …',
+    }),
+    410: deletedError,
+  },
+};
+
+/** GET /key?id=<id> — the data key for the id, created on the first call. */
 export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.get(
-    '/key',
-    { schema: { querystring: IdQuery, response: { 200: KeyBody, ...errorResponses } } },
-    async (request, reply) =>
-      keyBody(request.query.id, (await keys.getKey(request.query.id, { log: request.log })).key, reply),
+  app.get('/key', { schema }, async (request, reply) =>
+    keyBody(request.query.id, (await keys.getKey(request.query.id, { log: request.log })).key, reply),
   );
   done();
 };

@@ -1,8 +1,11 @@
-import type { Static } from 'typebox';
 import type { KeyStatus } from '../../keys/service.js';
-import type { KeyStatusBody } from '../schemas.js';
 
-export function keyStatusBody(status: KeyStatus): Static<typeof KeyStatusBody> {
+/** The `{id, state, deletion_date?}` body of DELETE and restore. */
+export function keyStatusBody(status: KeyStatus): {
+  id: string;
+  state: KeyStatus['state'];
+  deletion_date?: string;
+} {
   return {
     id: status.id,
     state: status.state,

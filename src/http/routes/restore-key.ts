@@ -1,14 +1,33 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
-import { IdQuery, KeyStatusBody, errorResponses } from '../schemas.js';
+import {
+  IdQuery,
+  KeyStatusBody,
+  commonErrors,
+  deletedError,
+  integrityError,
+  notFoundError,
+} from '../schemas.js';
 import { keyStatusBody } from './key-status.js';
+
+const schema = {
+  summary: 'Cancel a pending deletion',
+  description: 'The same key is served again. A key that is not pending answers Enabled as well.',
+  tags: ['keys'],
+  querystring: IdQuery,
+  response: {
+    200: KeyStatusBody('The key is enabled', { id: 'tenant-42', state: 'Enabled' }),
+    ...commonErrors,
+    404: notFoundError,
+    409: integrityError,
+    410: deletedError,
+  },
+};
 
 /** POST /key/restore?id=<id> — cancels a pending deletion; the same key is served again. */
 export const restoreKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.post(
-    '/key/restore',
-    { schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } } },
-    async (request) => keyStatusBody(await keys.restore(request.query.id, { log: request.log })),
+  app.post('/key/restore', { schema }, async (request) =>
+    keyStatusBody(await keys.restore(request.query.id, { log: request.log })),
   );
   done();
 };

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { rkmsProgram } from '../../src/cli/program.js';
+
+/** Each command's help, built in process: what `rkms <command> --help` prints. */
+function helpOf(...path: string[]): string {
+  let command = rkmsProgram();
+  for (const name of path) {
+    const next = command.commands.find((c) => c.name() === name);
+    if (!next) throw new Error(`no command ${name}`);
+    command = next;
+  }
+  let text = '';
+  command.configureOutput({ writeOut: (s) => (text += s) });
+  command.outputHelp();
+  return text;
+}
+
+describe('rkms help', () => {
+  it('lists every command', () => {
+    const help = helpOf();
+    for (const name of ['serve', 'sweep', 'repair', 'local-kms'])
+      expect(help).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
+    expect(help).toContain('--version');
+  });
+
+  it.each([
+    [['serve'], ['--config <path>', 'RKMS_CONFIG', 'start banner goes to stderr']],
+    [['sweep'], ['--config <path>']],
+    [
+      ['repair'],
+      ['--dry-run', '--verify', '--rewrap', '--concurrency <n>', 'Exits 0 when every item is complete'],
+    ],
+    [['local-kms'], ['--regions <list>', '--fault', '--seed <file>', 'RKMS_LOCAL_KMS_PASSPHRASE']],
+  ])('documents %j', (path, options) => {
+    const help = helpOf(...path);
+    expect(help).toMatch(new RegExp(`^Usage: rkms ${path.join(' ')}`, 'm'));
+    for (const option of options) expect(help).toContain(option);
+  });
+});
