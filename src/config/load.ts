@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { Value } from 'typebox/value';
+import { describeSchemaErrors } from './schema-errors.js';
 import { MAX_CACHE_TTL_SECONDS, defaultKeyId, defaultMinRegions } from './defaults.js';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -60,7 +61,7 @@ export function parseConfig(raw: unknown, { baseDir, env = {}, warn }: ParseOpti
   const doc = withEnvironmentOverrides(structuredClone(toPlainObject(raw)), env);
   const explicitCacheTtl = hasPath(doc, ['cache', 'ttl_seconds']);
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, doc));
-  const problems = describeErrors(withDefaults);
+  const problems = describeSchemaErrors(ConfigSchema, withDefaults);
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   const config = withDefaults as Config;
   checkCrossFieldRules(config);
@@ -140,65 +141,4 @@ function checkCrossFieldRules(config: Config): void {
   if (config.dynamodb.read_region && !config.dynamodb.read_endpoint && config.embedded.dynamodb) {
     throw new ConfigError('dynamodb.read_region: the embedded store has no read replica; remove read_region');
   }
-}
-
-interface SchemaError {
-  keyword: string;
-  instancePath: string;
-  schemaPath: string;
-  params: Record<string, unknown>;
-  message: string;
-}
-
-function describeErrors(value: unknown): string[] {
-  const seen = new Set<string>();
-  const problems: string[] = [];
-  for (const error of Value.Errors(ConfigSchema, value) as Iterable<SchemaError>) {
-    const problem = describeError(error, value);
-    if (problem && !seen.has(problem)) {
-      seen.add(problem);
-      problems.push(problem);
-    }
-  }
-  return problems;
-}
-
-function describeError(error: SchemaError, root: unknown): string | undefined {
-  const field = error.instancePath.split('/').filter(Boolean).join('.');
-  const at = (name: string) => (field ? `${field}.${name}` : name);
-  const got = JSON.stringify(valueAt(root, error.instancePath));
-  switch (error.keyword) {
-    case 'required':
-      return (error.params.requiredProperties as string[]).map((p) => `${at(p)}: is required`).join('; ');
-    case 'additionalProperties':
-      return (error.params.additionalProperties as string[])
-        .map((p) => `${at(p)}: unknown setting (check its spelling and section)`)
-        .join('; ');
-    case 'boolean':
-      return undefined; // the additionalProperties error above already names the key
-    case 'enum':
-      return `${field}: must be one of ${(error.params.allowedValues as string[]).join(', ')} (got ${got})`;
-    case 'pattern': {
-      const description = schemaAt(error.schemaPath)?.description;
-      return `${field}: must be ${description ?? `a string matching ${String(error.params.pattern)}`} (got ${got})`;
-    }
-    default:
-      return `${field}: ${error.message} (got ${got})`;
-  }
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let node = root;
-  for (const part of pointer.split('/').filter(Boolean)) {
-    node = (node as Record<string, unknown> | undefined)?.[part];
-  }
-  return node;
-}
-
-function schemaAt(pointer: string): { description?: string } | undefined {
-  let node: unknown = ConfigSchema;
-  for (const part of pointer.replace(/^#\/?/, '').split('/').filter(Boolean)) {
-    node = (node as Record<string, unknown> | undefined)?.[part];
-  }
-  return node as { description?: string } | undefined;
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { open, seal } from './aes-gcm.js';
 
 /**
  * The ciphertext blob of the local KMS:
@@ -38,11 +38,8 @@ export function sealBlob(
   context: EncryptionContext,
 ): Buffer {
   const head = encodeHeader(header);
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', material, iv);
-  cipher.setAAD(Buffer.concat([head, canonicalContext(context)]));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([head, iv, cipher.getAuthTag(), body]);
+  const { iv, tag, ciphertext } = seal(material, plaintext, Buffer.concat([head, canonicalContext(context)]));
+  return Buffer.concat([head, iv, tag, ciphertext]);
 }
 
 /** The header of a blob, or undefined when the bytes are not a blob of this emulator. */
@@ -65,15 +62,8 @@ export function openBlob(blob: Buffer, material: Buffer, context: EncryptionCont
   const head = blob.subarray(0, HEADER_BYTES);
   const iv = blob.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
   const tag = blob.subarray(HEADER_BYTES + IV_BYTES, HEADER_BYTES + IV_BYTES + TAG_BYTES);
-  const body = blob.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES);
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', material, iv);
-    decipher.setAAD(Buffer.concat([head, canonicalContext(context)]));
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(body), decipher.final()]);
-  } catch {
-    return undefined;
-  }
+  const ciphertext = blob.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES);
+  return open(material, { iv, tag, ciphertext }, Buffer.concat([head, canonicalContext(context)]));
 }
 
 /**

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { describeSchemaErrors } from '../config/schema-errors.js';
 
 /**
  * Faults injected per region, so a test can make one region fail while the
@@ -145,8 +146,6 @@ export class FaultTable implements Faults {
 const NO_FAULT: FaultDecision = { down: false, latencyMs: 0, throttle: false, error: false };
 
 function describeFaultErrors(faults: unknown): string {
-  const problems = Value.Errors(RegionFaultsSchema, faults)
-    .slice(0, 3)
-    .map((error) => `${error.instancePath || 'faults'} ${error.message}`);
+  const problems = describeSchemaErrors(RegionFaultsSchema, faults, 3);
   return `invalid faults: ${problems.join('; ')} (expected e.g. {"latency":{"ms":500,"probability":0.5},"down":{}})`;
 }

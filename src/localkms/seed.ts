@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { describeSchemaErrors } from '../config/schema-errors.js';
 import { isKmsError } from './errors.js';
 import { isMaterialOf, newKeyMaterial } from './key-material.js';
 import { KEY_SPECS, usagesOf, type LocalKeySpec, type LocalKeyUsage } from './key-specs.js';
@@ -85,9 +86,7 @@ export function parseSeed(text: string, format: 'json' | 'toml', source = 'seed'
 export function validSeed(value: unknown, source = 'seed'): SeedSpec {
   const plain: unknown = JSON.parse(JSON.stringify(value ?? null));
   if (Value.Check(SeedSpecSchema, plain)) return plain;
-  const problems = Value.Errors(SeedSpecSchema, plain)
-    .slice(0, 3)
-    .map((error) => `${error.instancePath || '(top)'} ${error.message}`);
+  const problems = describeSchemaErrors(SeedSpecSchema, plain, 3);
   throw new SeedError(
     `${source} is not a valid seed: ${problems.join('; ')}. Expected {"keys": [{"keyId": "<uuid>", "region": "us-east-1", "aliases": ["alias/app"]}]}`,
   );

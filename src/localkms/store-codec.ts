@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+import { randomBytes, scrypt } from 'node:crypto';
+import { open, seal } from './aes-gcm.js';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { isMaterialOf } from './key-material.js';
@@ -127,17 +128,18 @@ export function restoreInto(store: KeyStore, snapshot: StoreSnapshot): void {
 export function encodeStoreFile(snapshot: StoreSnapshot, protection: Protection | undefined): string {
   if (!protection)
     return JSON.stringify({ format: FORMAT, version: VERSION, protected: false, store: snapshot }, null, 1);
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', protection.key, iv);
-  cipher.setAAD(protectedAad(VERSION, protection.kdf));
-  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(snapshot), 'utf8'), cipher.final()]);
+  const { iv, tag, ciphertext } = seal(
+    protection.key,
+    Buffer.from(JSON.stringify(snapshot), 'utf8'),
+    protectedAad(VERSION, protection.kdf),
+  );
   return JSON.stringify({
     format: FORMAT,
     version: VERSION,
     protected: true,
     kdf: protection.kdf,
     iv: iv.toString('base64'),
-    tag: cipher.getAuthTag().toString('base64'),
+    tag: tag.toString('base64'),
     ciphertext: ciphertext.toString('base64'),
   });
 }
@@ -191,16 +193,12 @@ function decryptOrUndefined(
   tag: string,
   ciphertext: string,
 ): string | undefined {
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', protection.key, Buffer.from(iv, 'base64'));
-    decipher.setAAD(protectedAad(version, protection.kdf));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString(
-      'utf8',
-    );
-  } catch {
-    return undefined;
-  }
+  const sealed = {
+    iv: Buffer.from(iv, 'base64'),
+    tag: Buffer.from(tag, 'base64'),
+    ciphertext: Buffer.from(ciphertext, 'base64'),
+  };
+  return open(protection.key, sealed, protectedAad(version, protection.kdf))?.toString('utf8');
 }
 
 /** The clear part of a protected file is authenticated too, so its KDF parameters cannot be swapped. */
