@@ -2,6 +2,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
 import { buildApp } from '../http/app.js';
 import { KeyCache } from '../keys/cache.js';
 import { Repairer } from '../keys/repair.js';
@@ -31,6 +32,8 @@ export interface KeyParts {
 
 export interface Service extends KeyParts {
   app: FastifyInstance;
+  /** The gRPC server, when `[grpc] port` is set; not listening until told to. */
+  grpc?: GrpcServer;
 }
 
 /** Builds the store, the KMS regions, the cache, the repairer and the key service from the config. */
@@ -92,7 +95,7 @@ export async function createKeyParts(
   };
 }
 
-/** The whole service: the key parts behind the HTTP app, plus the periodic sweep. */
+/** The whole service: the key parts behind the HTTP app (and the gRPC server), plus the periodic sweep. */
 export async function createService(
   config: Config,
   logger: Logger,
@@ -107,13 +110,18 @@ export async function createService(
     logger,
     apiVersion: config.server.api_version,
   });
+  const grpc =
+    config.grpc.port === undefined
+      ? undefined
+      : createGrpcServer({ ...parts, logger, shutdownTimeoutMs: config.grpc.shutdown_timeout_ms });
   const sweeper = startSweeper(parts.keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {
     ...parts,
     app,
+    ...(grpc ? { grpc } : {}),
     async close() {
       sweeper?.stop();
-      await app.close();
+      await Promise.all([app.close(), grpc?.close()]);
       await parts.close();
     },
   };

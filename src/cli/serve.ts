@@ -8,6 +8,8 @@ import { loadConfigOrExit } from './key-parts.js';
 
 export interface RunningServer {
   url: string;
+  /** Where the gRPC server listens (`host:port`), when `[grpc] port` is set. */
+  grpcAddress?: string;
   service: Service;
   /** What the embedded default started, one line each. */
   embedded: string[];
@@ -24,9 +26,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     embedded = await startEmbedded(config, logger);
   }
   let service: Service | undefined;
+  let grpcAddress: string | undefined;
   try {
     service = await createService(config, logger, embedded?.endpoints);
     await service.app.listen({ host: config.server.host, port: config.server.port });
+    if (service.grpc && config.grpc.port !== undefined) {
+      grpcAddress = await service.grpc.listen(config.grpc.host ?? config.server.host, config.grpc.port);
+    }
   } catch (err) {
     await service?.close();
     await embedded?.close();
@@ -38,6 +44,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const running = service;
   return {
     url,
+    ...(grpcAddress ? { grpcAddress } : {}),
     service: running,
     embedded: embedded?.summary ?? [],
     async stop() {
@@ -47,15 +54,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
 }
 
-function banner(url: string, config: Config, parts: string[]): string {
+function banner(url: string, grpcAddress: string | undefined, config: Config, parts: string[]): string {
   const lines = [
     `RKMS listening on ${url}`,
+    ...(grpcAddress ? [`  gRPC: ${grpcAddress} (rkms.v1.Rkms, grpc.health.v1.Health, reflection)`] : []),
     `  KMS regions: ${config.kms.regions.map((r) => `${r} (${config.kms.key_ids[r]})`).join(', ')}`,
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
     ...parts.map((p) => `  embedded: ${p}`),
     '',
     'Try it:',
     `  curl '${url}/key?id=my-first-key'`,
+    ...(grpcAddress
+      ? [`  grpcurl -plaintext -d '{"id":"my-first-key"}' ${grpcAddress} rkms.v1.Rkms/GetKey`]
+      : []),
     '',
   ];
   return lines.join('\n');
@@ -82,7 +93,7 @@ export function serveCommand(): Command {
       }
       // Before the banner: whoever reads it may signal at once, and an unhandled SIGINT kills outright.
       stopOnSignals(server, logger);
-      process.stdout.write(banner(server.url, config, server.embedded));
+      process.stdout.write(banner(server.url, server.grpcAddress, config, server.embedded));
     });
 }
 
