@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
 import type { KeyService } from '../keys/service.js';
@@ -36,6 +36,20 @@ const MAX_REQUEST_BYTES = 16 * 1024;
 
 /** rkms.v1.Rkms, grpc.health.v1.Health and server reflection (for grpcurl) on one gRPC server. */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  // grpc-js reports its own errors (a port in use, a broken connection) on stderr; keep the log one JSON stream.
+  const grpcLog = options.logger.child({ component: 'grpc-js' });
+  const line = (args: unknown[]) => args.map(String).join(' ');
+  setLogger({
+    error: (...args: unknown[]) => {
+      grpcLog.warn(line(args));
+    },
+    info: (...args: unknown[]) => {
+      grpcLog.info(line(args));
+    },
+    debug: (...args: unknown[]) => {
+      grpcLog.debug(line(args));
+    },
+  });
   const server = new Server({ 'grpc.max_receive_message_length': MAX_REQUEST_BYTES });
   const rkms = rkmsService(options);
   server.addService(rkms.definition, rkms.implementation);
