@@ -106,11 +106,11 @@ async function answer(
   } catch (err) {
     const { error, errorType } = failureOf(err, requestId, trailer, log);
     if (audit && !(err instanceof AuditFailedError)) {
-      await Promise.resolve(audit({ ...event, code: Code[error.code], errorType })).catch(
-        (auditError: unknown) => {
-          log.error({ err: auditError }, 'the audit sink refused the record of a failed call');
-        },
-      );
+      try {
+        await audit({ ...event, code: Code[error.code], errorType });
+      } catch (auditError) {
+        log.error({ err: auditError }, 'the audit sink refused the record of a failed call');
+      }
     }
     return { error };
   }

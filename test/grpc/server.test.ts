@@ -232,6 +232,8 @@ describe('the authorize and audit hooks', () => {
         message: undefined,
       });
       expect(outcome.status).toMatchObject({ requestId: 'req-77', errorInfo: { reason: 'InternalError' } });
+      // A failed call whose record is refused still gets its own answer.
+      expect((await failing.getKey('')).code).toBe(Code.INVALID_ARGUMENT);
     } finally {
       failing.close();
     }
