@@ -34,6 +34,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
+# The gRPC service's .proto files, read at start (and served by reflection).
+COPY proto ./proto
 # Loading the CLI loads every module the production path imports statically:
 # the build fails here, not in a pod, if one of them was left out above.
 RUN node dist/cli/main.js --help > /dev/null

@@ -2,6 +2,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
 import { buildApp } from '../http/app.js';
 import { drain } from '../http/drain.js';
 import { Lifecycle } from '../http/lifecycle.js';
@@ -37,6 +38,8 @@ export interface KeyParts {
 export interface Service extends KeyParts {
   app: FastifyInstance;
   lifecycle: Lifecycle;
+  /** The gRPC server, when `[grpc] port` is set; not listening until told to. */
+  grpc?: GrpcServer;
 }
 
 /** Builds the store, the KMS regions, the cache, the repairer and the key service from the config. */
@@ -117,7 +120,7 @@ export async function createKeyParts(
   };
 }
 
-/** The whole service: the key parts behind the HTTP app, plus the periodic sweep. */
+/** The whole service: the key parts behind the HTTP app (and the gRPC server), plus the periodic sweep. */
 export async function createService(
   config: Config,
   logger: Logger,
@@ -136,15 +139,25 @@ export async function createService(
     apiVersion: config.server.api_version,
     metricsRoute: config.metrics.port === undefined,
   });
+  const grpc =
+    config.grpc.port === undefined
+      ? undefined
+      : createGrpcServer({
+          keys: parts.keys,
+          logger,
+          serving: () => lifecycle.phase === 'serving',
+          shutdownTimeoutMs: config.grpc.shutdown_timeout_ms,
+        });
   const sweeper = startSweeper(parts.keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {
     ...parts,
     app,
     lifecycle,
-    /** Drains the HTTP server (answering what is in flight), then closes the parts. */
+    ...(grpc ? { grpc } : {}),
+    /** Drains the HTTP and gRPC servers (answering what is in flight), then closes the parts. */
     async close() {
       sweeper?.stop();
-      await drain(app, lifecycle, config.server.shutdown_timeout_ms);
+      await Promise.all([drain(app, lifecycle, config.server.shutdown_timeout_ms), grpc?.close()]);
       await parts.close();
     },
   };

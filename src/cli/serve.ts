@@ -12,6 +12,8 @@ export interface RunningServer {
   url: string;
   /** Where `GET /metrics` answers when `[metrics] port` gives it a port of its own. */
   metricsUrl: string | undefined;
+  /** Where the gRPC server listens (`host:port`), when `[grpc] port` is set. */
+  grpcAddress: string | undefined;
   service: Service;
   /** What the embedded default started, one line each. */
   embedded: string[];
@@ -30,9 +32,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   let service: Service | undefined;
   let metricsServer: MetricsServer | undefined;
+  let grpcAddress: string | undefined;
   try {
     service = await createService(config, logger, embedded?.endpoints);
     await service.app.listen({ host: config.server.host, port: config.server.port });
+    if (service.grpc && config.grpc.port !== undefined) {
+      grpcAddress = await service.grpc.listen(config.grpc.host ?? config.server.host, config.grpc.port);
+    }
     if (config.metrics.port !== undefined) {
       metricsServer = await startMetricsServer(
         service.metrics,
@@ -53,6 +59,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return {
     url,
     metricsUrl: metricsServer?.url,
+    grpcAddress,
     service: running,
     embedded: embedded?.summary ?? [],
     async stop() {
@@ -67,6 +74,9 @@ function banner(server: RunningServer, config: Config): string {
   const regions = config.kms.regions.map((r) => `${r} (${config.kms.key_ids[r] ?? ''})`);
   const lines = [
     `RKMS listening on ${server.url}`,
+    ...(server.grpcAddress
+      ? [`  gRPC: ${server.grpcAddress} (rkms.v1.Rkms, grpc.health.v1.Health, reflection)`]
+      : []),
     `  KMS regions: ${regions.join(', ')}; new keys need ${config.kms.min_regions ?? 1} of them`,
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
     ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : []),
@@ -74,6 +84,9 @@ function banner(server: RunningServer, config: Config): string {
     '',
     'Try it:',
     `  curl '${server.url}/key?id=my-first-key'`,
+    ...(server.grpcAddress
+      ? [`  grpcurl -plaintext -d '{"id":"my-first-key"}' ${server.grpcAddress} rkms.v1.Rkms/GetKey`]
+      : []),
     '',
   ];
   return lines.join('\n');

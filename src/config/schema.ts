@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { MAX_CACHE_TTL_SECONDS } from './defaults.js';
+import { GrpcSection } from './grpc.js';
 
 /**
  * The config file. Section and key names keep the original Go RKMS's config.toml
@@ -136,6 +137,7 @@ export const ConfigSchema = Type.Object(
     cache: Cache,
     metrics: Metrics,
     embedded: Embedded,
+    grpc: GrpcSection,
   },
   { additionalProperties: false },
 );

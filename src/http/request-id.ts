@@ -9,7 +9,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
  * The request id of every answer and log line: the caller's `x-request-id` when it is
  * safe to repeat, a new UUID otherwise, so a load balancer's id follows the request.
  */
-export function requestIdOf(request: IncomingMessage): string {
+export function requestIdOf(request: Pick<IncomingMessage, 'headers'>): string {
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }

@@ -1,0 +1,127 @@
+import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  KeyContentionError,
+  KeyDeletedError,
+  KeyExistsError,
+  KeyIntegrityError,
+  KeyNotFoundError,
+  KeyPendingDeletionError,
+} from '../keys/errors.js';
+import { KmsUnavailableError } from '../kms/errors.js';
+import { MalformedItemError, StoreUnavailableError } from '../store/store.js';
+import { encodeStatusDetails } from './status-details.js';
+
+/** A request RKMS cannot serve as sent: no valid id. */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+}
+
+/** The authorize hook refused the call. */
+export class AccessDeniedError extends Error {
+  override name = 'AccessDeniedError';
+  constructor(
+    readonly code: Code.UNAUTHENTICATED | Code.PERMISSION_DENIED,
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The audit sink failed, so the answer is withheld: no key leaves RKMS without its audit record. */
+export class AuditFailedError extends Error {
+  override name = 'AuditFailedError';
+}
+
+interface Mapping {
+  code: Code;
+  /** The HTTP API's error_type for the same failure. */
+  type: string;
+  /** Seconds, for UNAVAILABLE: when a retry may succeed (HTTP's Retry-After). */
+  retryAfter?: number;
+  logLevel: 'info' | 'warn' | 'error';
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** Typed errors → gRPC status, mirroring src/http/errors.ts status for status. */
+const MAPPINGS: readonly [ErrorClass, Mapping][] = [
+  [InvalidRequestError, { code: Code.INVALID_ARGUMENT, type: 'BadRequest', logLevel: 'info' }],
+  [KeyNotFoundError, { code: Code.NOT_FOUND, type: 'KeyNotFound', logLevel: 'info' }],
+  // The id's state forbids the call until someone changes it: RestoreKey, or CreateKey once destroyed.
+  [KeyPendingDeletionError, { code: Code.FAILED_PRECONDITION, type: 'KeyPendingDeletion', logLevel: 'info' }],
+  [KeyDeletedError, { code: Code.FAILED_PRECONDITION, type: 'KeyDeleted', logLevel: 'info' }],
+  [KeyExistsError, { code: Code.ALREADY_EXISTS, type: 'KeyExists', logLevel: 'info' }],
+  // Corrupted or foreign key material: unrecoverable by the caller, needs an operator.
+  [KeyIntegrityError, { code: Code.DATA_LOSS, type: 'KeyIntegrityError', logLevel: 'error' }],
+  [MalformedItemError, { code: Code.DATA_LOSS, type: 'KeyIntegrityError', logLevel: 'error' }],
+  [KmsUnavailableError, { code: Code.UNAVAILABLE, type: 'KmsUnavailable', retryAfter: 2, logLevel: 'warn' }],
+  [
+    StoreUnavailableError,
+    { code: Code.UNAVAILABLE, type: 'StoreUnavailable', retryAfter: 2, logLevel: 'warn' },
+  ],
+  [KeyContentionError, { code: Code.UNAVAILABLE, type: 'KeyContention', retryAfter: 1, logLevel: 'warn' }],
+];
+
+/** A failed call's status, message and trailers. */
+export interface CallFailure {
+  error: Partial<ServiceError> & { code: Code; details: string; metadata: Metadata };
+  errorType: string;
+}
+
+/**
+ * The status a failed call answers with: the HTTP API's message, its error_type in the
+ * `rkms-error-type` trailer and in a google.rpc.ErrorInfo, and for UNAVAILABLE when to retry.
+ * Only this function builds error answers; it also logs the failure as the HTTP API does.
+ */
+export function failureOf(error: unknown, requestId: string, trailer: Metadata, log: Logger): CallFailure {
+  const known = classify(error);
+  const { code, type, message, retryAfter } = known ?? {
+    code: Code.INTERNAL,
+    type: 'InternalError',
+    message: `an unexpected error occurred (request ${requestId}); the server log has the details`,
+    retryAfter: undefined,
+  };
+  if (known) {
+    log[known.logLevel](
+      { errorType: type, code: Code[code], reason: message, ...logDetails(error) },
+      'call failed',
+    );
+  } else {
+    log.error({ err: error, errorType: type, code: Code[code] }, 'unexpected error');
+  }
+  const metadata = trailer.clone();
+  metadata.set('rkms-error-type', type);
+  if (retryAfter !== undefined) metadata.set('retry-after', String(retryAfter));
+  metadata.set(
+    'grpc-status-details-bin',
+    encodeStatusDetails({ code, message, errorType: type, requestId, retryAfterSeconds: retryAfter }),
+  );
+  return { error: { code, details: message, metadata }, errorType: type };
+}
+
+function classify(error: unknown): (Mapping & { message: string }) | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error instanceof AccessDeniedError) {
+    return { code: error.code, type: error.errorType, logLevel: 'info', message: error.message };
+  }
+  const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
+  return mapping && { ...mapping, message: error.message };
+}
+
+/** What the log gets beyond the message: each region's or the store's raw error. */
+function logDetails(error: unknown): Record<string, unknown> {
+  if (error instanceof KmsUnavailableError) {
+    return {
+      regions: error.failures.map((f) => ({
+        region: f.region,
+        kind: f.kind,
+        reason: f.reason,
+        detail: f.detail,
+      })),
+    };
+  }
+  if (error instanceof StoreUnavailableError && error.detail) return { detail: error.detail };
+  return {};
+}

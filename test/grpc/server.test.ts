@@ -1,0 +1,243 @@
+import { status as Code } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../../src/cli/compose.js';
+import type { Config } from '../../src/config/schema.js';
+import type { AccessRequest, AuditEvent } from '../../src/grpc/access.js';
+import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../../src/grpc/server.js';
+import { recordKey } from '../support/audit.js';
+import { testConfig } from '../support/config.js';
+import { HealthClient, listenGrpc, ReflectionClient, RkmsGrpcClient } from '../support/grpc.js';
+import { getKey } from '../support/http.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
+let stack: Stack;
+let service: Service;
+let http: string;
+let address: string;
+const extraServers: GrpcServer[] = [];
+
+beforeAll(async () => {
+  stack = await startStack(testConfig({ kms: { hedge_after_ms: 0 } }), 'grpc-server');
+  ({ service, url: http } = await stack.startService(GRPC));
+  address = await listenGrpc(service);
+});
+
+afterAll(async () => {
+  for (const server of extraServers) await server.close();
+  await stack.close();
+});
+
+/** Another gRPC server on the same replica's key service, with hooks. */
+async function serverWith(
+  options: Partial<GrpcServerOptions>,
+): Promise<{ server: GrpcServer; address: string }> {
+  const server = createGrpcServer({
+    keys: service.keys,
+    logger: stack.logger,
+    serving: () => service.lifecycle.phase === 'serving',
+    shutdownTimeoutMs: 5_000,
+    ...options,
+  });
+  extraServers.push(server);
+  return { server, address: await server.listen('127.0.0.1', 0) };
+}
+
+describe('server reflection (what grpcurl uses)', () => {
+  it('lists rkms.v1.Rkms and the health service', async () => {
+    const reflection = new ReflectionClient(address);
+    try {
+      expect(await reflection.listServices()).toEqual(
+        expect.arrayContaining(['rkms.v1.Rkms', 'grpc.health.v1.Health']),
+      );
+    } finally {
+      reflection.close();
+    }
+  });
+
+  it('describes rkms.v1.Rkms well enough to call GetKey with JSON and get the key curl gets', async () => {
+    const reflection = new ReflectionClient(address);
+    try {
+      const root = await reflection.resolve('rkms.v1.Rkms');
+      expect(Object.keys(root.lookupService('rkms.v1.Rkms').methods)).toEqual([
+        'GetKey',
+        'CreateKey',
+        'DeleteKey',
+        'RestoreKey',
+      ]);
+      // grpcurl -plaintext -d '{"id":"by-reflection"}' <address> rkms.v1.Rkms/GetKey
+      const answer = await reflection.call('rkms.v1.Rkms', 'GetKey', { id: 'by-reflection' });
+      recordKey(answer.key as string);
+      expect(answer).toEqual((await getKey(http, 'by-reflection')).body);
+      const status = await reflection.call('rkms.v1.Rkms', 'DeleteKey', { id: 'by-reflection' });
+      expect(status).toMatchObject({ id: 'by-reflection', state: 'PendingDeletion' });
+    } finally {
+      reflection.close();
+    }
+  });
+});
+
+describe('grpc.health.v1.Health', () => {
+  it('answers SERVING for the server and for rkms.v1.Rkms, NOT_FOUND for other services', async () => {
+    const health = new HealthClient(address);
+    try {
+      expect((await health.check('')).message).toEqual({ status: 'SERVING' });
+      expect((await health.check('rkms.v1.Rkms')).message).toEqual({ status: 'SERVING' });
+      expect((await health.check('no.such.Service')).code).toBe(Code.NOT_FOUND);
+      expect((await health.list()).message).toEqual({
+        statuses: { '': { status: 'SERVING' }, 'rkms.v1.Rkms': { status: 'SERVING' } },
+      });
+    } finally {
+      health.close();
+    }
+  });
+
+  it('stays SERVING while the shared store is down, and turns NOT_SERVING while draining, as /readyz does', async () => {
+    const down = await stack.startService({
+      ...GRPC,
+      dynamodb: { ...stack.config.dynamodb, endpoint: 'http://127.0.0.1:9', max_attempts: 1 },
+    });
+    const health = new HealthClient(await listenGrpc(down.service));
+    try {
+      expect((await health.check('')).message).toEqual({ status: 'SERVING' });
+      expect((await fetch(`${down.url}/readyz`)).status).toBe(200);
+      down.service.lifecycle.draining();
+      expect((await health.check('')).message).toEqual({ status: 'NOT_SERVING' });
+      expect((await fetch(`${down.url}/readyz`)).status).toBe(503);
+    } finally {
+      health.close();
+    }
+  });
+
+  it('tells watchers the status at once, and NOT_SERVING when the server shuts down', async () => {
+    const { server, address: own } = await serverWith({});
+    const health = new HealthClient(own);
+    const seen: string[] = [];
+    const watch = health.watch('rkms.v1.Rkms');
+    const ended = new Promise<void>((resolve) => {
+      watch.on('data', ({ status }: { status: string }) => {
+        seen.push(status);
+        if (status === 'SERVING') void server.close();
+      });
+      watch.on('end', resolve);
+      watch.on('error', () => {
+        resolve();
+      });
+    });
+    await ended;
+    health.close();
+    expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
+  });
+});
+
+describe('the authorize and audit hooks', () => {
+  const TOKEN = 'secret-token-a';
+  const seen: AccessRequest[] = [];
+  const audited: AuditEvent[] = [];
+  let client: RkmsGrpcClient;
+
+  beforeAll(async () => {
+    const { address: own } = await serverWith({
+      authorize: (request) => {
+        seen.push(request);
+        if (request.bearerToken !== TOKEN) {
+          return { allowed: false, status: 'unauthenticated', message: 'a valid bearer token is required' };
+        }
+        if (!request.id.startsWith('tenant-a/')) {
+          return {
+            allowed: false,
+            status: 'permission-denied',
+            message: `client a may not ${request.action} this id`,
+          };
+        }
+        return { allowed: true, client: 'a' };
+      },
+      audit: (event) => {
+        audited.push(event);
+      },
+    });
+    client = new RkmsGrpcClient(own);
+  });
+
+  afterAll(() => {
+    client.close();
+  });
+
+  it('answers UNAUTHENTICATED without a valid token, before the key service is asked', async () => {
+    stack.kms.resetCounters();
+    const outcome = await client.getKey('tenant-a/one', { authorization: 'Bearer wrong' });
+    expect(outcome).toMatchObject({
+      code: Code.UNAUTHENTICATED,
+      errorType: 'Unauthenticated',
+      details: 'a valid bearer token is required',
+    });
+    expect(await stack.table.item('tenant-a/one')).toBeUndefined();
+    expect(Object.keys(stack.kms.counters())).toEqual([]);
+  });
+
+  it('answers PERMISSION_DENIED for an id the client may not use, whether it exists or not', async () => {
+    await getKey(http, 'tenant-b/existing');
+    for (const id of ['tenant-b/existing', 'tenant-b/never-created']) {
+      const outcome = await client.deleteKey(id, { authorization: `Bearer ${TOKEN}` });
+      expect(outcome).toMatchObject({
+        code: Code.PERMISSION_DENIED,
+        errorType: 'PermissionDenied',
+        details: 'client a may not delete this id',
+      });
+    }
+  });
+
+  it('passes the action, id and token, and audits each call with who called and where the key came from', async () => {
+    const outcome = await client.getKey('tenant-a/one', {
+      authorization: `bearer ${TOKEN}`,
+      'x-request-id': 'audit-1',
+    });
+    expect(outcome.codeName).toBe('OK');
+    expect(seen.at(-1)).toMatchObject({ action: 'get', id: 'tenant-a/one', bearerToken: TOKEN });
+    expect(seen.at(-1)?.peerCertificate).toBeUndefined();
+    expect(audited.at(-1)).toEqual({
+      transport: 'grpc',
+      requestId: 'audit-1',
+      method: 'rkms.v1.Rkms/GetKey',
+      action: 'get',
+      id: 'tenant-a/one',
+      client: 'a',
+      peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as string,
+      code: 'OK',
+      source: expect.stringMatching(/^us-/) as string,
+      created: true,
+    });
+    const refused = await client.restoreKey('tenant-b/x', { authorization: `Bearer ${TOKEN}` });
+    expect(refused.code).toBe(Code.PERMISSION_DENIED);
+    expect(audited.at(-1)).toMatchObject({
+      action: 'restore',
+      id: 'tenant-b/x',
+      code: 'PERMISSION_DENIED',
+      errorType: 'PermissionDenied',
+    });
+    expect(audited.at(-1)?.client).toBeUndefined();
+  });
+
+  it('withholds the key and answers INTERNAL with a request id when the audit sink fails', async () => {
+    const { address: own } = await serverWith({
+      audit: () => {
+        throw new Error('audit trail unreachable');
+      },
+    });
+    const failing = new RkmsGrpcClient(own);
+    try {
+      const outcome = await failing.getKey('unaudited', { 'x-request-id': 'req-77' });
+      expect(outcome).toMatchObject({
+        code: Code.INTERNAL,
+        errorType: 'InternalError',
+        details: 'an unexpected error occurred (request req-77); the server log has the details',
+        message: undefined,
+      });
+      expect(outcome.status).toMatchObject({ requestId: 'req-77', errorInfo: { reason: 'InternalError' } });
+      // A failed call whose record is refused still gets its own answer.
+      expect((await failing.getKey('')).code).toBe(Code.INVALID_ARGUMENT);
+    } finally {
+      failing.close();
+    }
+  });
+});
