@@ -60,8 +60,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onResponse', (request, reply, done) => {
     // The route's pattern, never its URL: an id never becomes a label.
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
-    metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    metrics.recordHttp(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

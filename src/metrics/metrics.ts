@@ -142,6 +142,26 @@ export class Metrics {
     });
   }
 
+  /** One answered HTTP request. The labelled series are looked up once per route, method and status. */
+  recordHttp(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = {
+        count: this.httpRequests.labels({ route, method, status }),
+        duration: this.httpDuration.labels({ route, method }),
+      };
+      this.httpSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
+  }
+
+  private readonly httpSeries = new Map<
+    string,
+    { count: { inc(): void }; duration: { observe(value: number): void } }
+  >();
+
   /** Where the gauges read the state they report, once the parts exist. */
   watch(sources: MetricsSources): void {
     this.sources = sources;
