@@ -195,9 +195,12 @@ describe('errors', () => {
   });
 
   it('answers 503 StoreUnavailable, naming the key store and no endpoint, when the store is down', async () => {
+    // A replica of its own whose store refuses connections: the shared store stays up for the other tests.
+    const cut = await stack.startService({
+      dynamodb: { ...stack.config.dynamodb, endpoint: 'http://127.0.0.1:9', max_attempts: 1 },
+    });
     stack.kms.resetCounters();
-    await stack.dynalite.close();
-    const reply = await getKey(base, 'store-down');
+    const reply = await getKey(cut.url, 'store-down');
     expect(reply.status).toBe(503);
     expect(reply.body.error_type).toBe('StoreUnavailable');
     expect(reply.body.error_message).toBe('the key store is unavailable: read: connection refused');
