@@ -37,11 +37,18 @@ it('hands every one of 200 concurrent callers on two replicas the same new key, 
   raw.destroy();
   expect(Items?.map((i) => i.id as string)).toEqual(['brand-new-id']);
 
-  // Single-flight: each replica generated at most once, whatever the number of callers.
-  const generated = Object.values(stack.kms.counters()).reduce(
-    (sum, ops) => sum + (ops.GenerateDataKey ?? 0),
-    0,
+  // Single-flight: each replica generated at most once, whatever the number of callers;
+  // and the conditional put let exactly one of them store its key.
+  const figures = await Promise.all(
+    replicas.map(async ({ url }) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+      return {
+        generated: value(/^rkms_kms_calls_total\{[^}]*operation="GenerateDataKey",outcome="ok"\} (\d+)/m),
+        created: value(/^rkms_keys_created_total (\d+)/m),
+      };
+    }),
   );
-  expect(generated).toBeGreaterThanOrEqual(1);
-  expect(generated).toBeLessThanOrEqual(2);
+  for (const { generated } of figures) expect(generated).toBeLessThanOrEqual(1);
+  expect(figures.reduce((sum, f) => sum + f.created, 0)).toBe(1);
 });
