@@ -12,6 +12,8 @@ import type { RegionalKms } from '../kms/regional-kms.js';
 import { systemClock, type Clock } from '../resilience/clock.js';
 import { DynamoStore } from '../store/dynamodb.js';
 import { ensureTable } from '../store/table.js';
+import { httpSecurityFrom } from '../http/security/index.js';
+import { createSecurity, type Security } from './security.js';
 
 /** Where the embedded parts listen, when they run; they replace the configured endpoints. */
 export interface EmbeddedEndpoints {
@@ -31,6 +33,8 @@ export interface KeyParts {
 
 export interface Service extends KeyParts {
   app: FastifyInstance;
+  /** Clients, audit trail, TLS and the refusals' events (for the metrics); `reload()` on SIGHUP. */
+  security: Security;
 }
 
 /** Builds the store, the KMS regions, the cache, the repairer and the key service from the config. */
@@ -99,22 +103,33 @@ export async function createService(
   embedded: EmbeddedEndpoints = {},
   clock: Clock = systemClock,
 ): Promise<Service> {
-  const parts = await createKeyParts(config, logger, embedded, clock);
-  const app = await buildApp({
-    keys: parts.keys,
-    store: parts.store,
-    kms: parts.kms,
-    logger,
-    apiVersion: config.server.api_version,
-  });
+  const security = await createSecurity(config, logger);
+  let parts: KeyParts;
+  let app: FastifyInstance;
+  try {
+    parts = await createKeyParts(config, logger, embedded, clock);
+    app = await buildApp({
+      keys: parts.keys,
+      store: parts.store,
+      kms: parts.kms,
+      logger,
+      apiVersion: config.server.api_version,
+      security: httpSecurityFrom(config, security),
+    });
+  } catch (err) {
+    await security.close();
+    throw err;
+  }
   const sweeper = startSweeper(parts.keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {
     ...parts,
     app,
+    security,
     async close() {
       sweeper?.stop();
       await app.close();
       await parts.close();
+      await security.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import { localKmsCommand } from './local-kms.js';
 import { repairCommand } from './repair.js';
 import { serveCommand } from './serve.js';
 import { sweepCommand } from './sweep.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command('rkms')
   .description('RKMS: data keys protected by AWS KMS in several regions, stored in DynamoDB')
@@ -11,6 +12,7 @@ const program = new Command('rkms')
   .addCommand(sweepCommand())
   .addCommand(repairCommand())
   .addCommand(localKmsCommand())
+  .addCommand(tokenCommand())
   .showHelpAfterError();
 
 await program.parseAsync(process.argv);

@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/load.js';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
 import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
 import { loadConfigOrExit } from './key-parts.js';
+import { checkExposure } from './security.js';
 
 export interface RunningServer {
   url: string;
@@ -16,6 +18,7 @@ export interface RunningServer {
 
 /** Starts everything the config asks for (embedded parts, then the service) and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  checkExposure(config);
   let embedded: Embedded | undefined;
   if (config.embedded.kms || config.embedded.dynamodb) {
     logger.warn(
@@ -34,7 +37,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const address = service.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const scheme = config.server.tls ? 'https' : 'http';
+  const url = `${scheme}://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
   const running = service;
   return {
     url,
@@ -48,14 +52,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 }
 
 function banner(url: string, config: Config, parts: string[]): string {
+  const clients = config.auth.clients.length;
   const lines = [
     `RKMS listening on ${url}`,
     `  KMS regions: ${config.kms.regions.map((r) => `${r} (${config.kms.key_ids[r]})`).join(', ')}`,
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
     ...parts.map((p) => `  embedded: ${p}`),
+    `  clients: ${clients > 0 ? `${clients} declared; every key request needs a token or a client certificate` : 'none declared; every caller is anonymous'}`,
+    `  audit trail: ${config.audit.path ?? 'stdout'}`,
     '',
     'Try it:',
-    `  curl '${url}/key?id=my-first-key'`,
+    `  curl ${clients > 0 ? `-H "Authorization: Bearer $RKMS_TOKEN" ` : ''}'${url}/key?id=my-first-key'`,
     '',
   ];
   return lines.join('\n');
@@ -78,10 +85,12 @@ export function serveCommand(): Command {
       } catch (err) {
         logger.fatal({ err }, 'RKMS could not start');
         process.stderr.write(`rkms: could not start: ${(err as Error).message}\n`);
-        process.exit(1);
+        process.exit(err instanceof ConfigError ? 2 : 1);
       }
       // Before the banner: whoever reads it may signal at once, and an unhandled SIGINT kills outright.
       stopOnSignals(server, logger);
+      // SIGHUP: new TLS certificates for new connections, the audit file reopened after rotation.
+      process.on('SIGHUP', () => void server.service.security.reload());
       process.stdout.write(banner(server.url, config, server.embedded));
     });
 }

@@ -4,6 +4,7 @@ import { parse as parseToml } from 'smol-toml';
 import { Value } from 'typebox/value';
 import { MAX_CACHE_TTL_SECONDS, defaultKeyId, defaultMinRegions } from './defaults.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { resolveSecurityPaths, securityConfigProblem } from './security-schema.js';
 
 /** The config cannot be used; the message names the field and what it expects. */
 export class ConfigError extends Error {
@@ -80,6 +81,7 @@ export function parseConfig(raw: unknown, { baseDir, env = {}, warn }: ParseOpti
     config.cache.ttl_seconds = Math.min(seconds, MAX_CACHE_TTL_SECONDS);
   }
   config.embedded.data_dir = path.resolve(baseDir, config.embedded.data_dir);
+  resolveSecurityPaths(config, baseDir);
   return config;
 }
 
@@ -111,6 +113,8 @@ function hasPath(doc: Record<string, unknown>, [section, key]: [string, string])
 }
 
 function checkCrossFieldRules(config: Config): void {
+  const securityProblem = securityConfigProblem(config);
+  if (securityProblem) throw new ConfigError(securityProblem);
   const regions = new Set(config.kms.regions);
   for (const field of ['key_ids', 'endpoints'] as const) {
     for (const region of Object.keys(config.kms[field])) {

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { MAX_CACHE_TTL_SECONDS } from './defaults.js';
+import { Audit, Auth, RateLimit, ServerSecuritySettings } from './security-schema.js';
 
 /**
  * The config file. Section and key names keep the original Go RKMS's config.toml
@@ -26,6 +27,7 @@ const Server = Type.Object(
     api_version: Type.String({ pattern: '^[A-Za-z0-9._-]+$', default: 'v1' }),
     // One bound on a request's store and KMS calls together, retries and hedges included.
     request_timeout_ms: Millis(5_000, 100),
+    ...ServerSecuritySettings,
   },
   { additionalProperties: false, default: {} },
 );
@@ -123,6 +125,9 @@ export const ConfigSchema = Type.Object(
     keys: Keys,
     cache: Cache,
     embedded: Embedded,
+    auth: Auth,
+    audit: Audit,
+    rate_limit: RateLimit,
   },
   { additionalProperties: false },
 );

@@ -11,6 +11,7 @@ import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
 import { healthRoutes } from './routes/health.js';
 import { restoreKeyRoute } from './routes/restore-key.js';
+import { installSecurity, securityServerOptions, type HttpSecurity } from './security/index.js';
 
 export interface AppDependencies {
   keys: KeyService;
@@ -19,6 +20,8 @@ export interface AppDependencies {
   logger: Logger;
   /** The original RKMS served `/api/<api_version>/key`; the same routes answer there too. */
   apiVersion: string;
+  /** Authentication, authorization, audit, rate limits, TLS and the server's limits. */
+  security: HttpSecurity;
 }
 
 /** Composes the HTTP server: error handling, then the key routes at `/` and `/api/<version>`, then health. */
@@ -28,6 +31,7 @@ export async function buildApp({
   kms,
   logger,
   apiVersion,
+  security,
 }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
@@ -37,16 +41,23 @@ export async function buildApp({
     bodyLimit: 16 * 1024,
     genReqId: requestIdOf,
     requestIdLogLabel: 'requestId',
+    // Bad URLs and the like get RKMS's error body too.
+    frameworkErrors: errorHandler,
+    ...securityServerOptions(security, logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', echoRequestId);
+  // --- security (issue #7): Host check, requests per connection, rate limits
+  const guardKeyRoutes = await installSecurity(app, security);
+  // --- end security
   app.addHook('onRequest', refuseUndecodableQuery);
 
   for (const prefix of ['', `/api/${apiVersion}`]) {
     await app.register(
       async (scope) => {
+        guardKeyRoutes(scope);
         await scope.register(getKeyRoute, { keys });
         await scope.register(createKeyRoute, { keys });
         await scope.register(deleteKeyRoute, { keys });

@@ -11,10 +11,11 @@ export const IdQuery = Type.Object({
   }),
 });
 
-/** The error body of the original RKMS. */
+/** The error body of the original RKMS, and the request id to find the details in the log. */
 export const ErrorBody = Type.Object({
   error_type: Type.String(),
   error_message: Type.String(),
+  request_id: Type.String(),
 });
 
 export const KeyBody = Type.Object({
@@ -30,9 +31,13 @@ export const KeyStatusBody = Type.Object({
 
 export const errorResponses = {
   400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
   404: ErrorBody,
   409: ErrorBody,
   410: ErrorBody,
+  421: ErrorBody,
+  429: ErrorBody,
   500: ErrorBody,
   503: ErrorBody,
 };

@@ -50,6 +50,15 @@ export interface ServedKey {
   created: boolean;
 }
 
+/** What a caller of getKey or createKey may add. */
+export interface KeyRequestOptions {
+  /**
+   * Runs right before this call would create the id's key (never for an existing key);
+   * throws to refuse: a caller who may not create keys, or one over its creation limit.
+   */
+  beforeCreate?: (() => Promise<void>) | undefined;
+}
+
 export interface KeyStatus {
   id: string;
   state: StoredKey['state'];
@@ -77,6 +86,8 @@ export class KeyService {
   private readonly logger: Logger | undefined;
   private readonly onCreated: KeyServiceOptions['onCreated'];
   private readonly loads = new SingleFlight<ServedKey>();
+  /** Errors thrown by a caller's beforeCreate, told apart from the load's own failures. */
+  private readonly refusals = new WeakSet<object>();
   private readonly damageLog: LogLimiter;
 
   constructor(options: KeyServiceOptions) {
@@ -94,35 +105,45 @@ export class KeyService {
   }
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
-  async getKey(id: string): Promise<ServedKey> {
-    const cached = this.cache.get(id);
-    if (cached) return { key: cached, source: 'cache', created: false };
-    let led = false;
-    const shared = await this.loads.run(id, async (current) => {
-      led = true;
-      const served = await this.readOrCreate(id, deadlineAfter(this.requestTimeoutMs));
-      // A deletion that happened meanwhile invalidated this load: its key must not be cached.
-      if (current()) this.cache.set(id, served.key);
-      // Every caller sharing this load copies the key as its await resumes, before any timer runs.
-      setImmediate(() => {
-        wipe(served.key);
-      });
-      return served;
-    });
-    // Callers that joined a load another request started did not create the key themselves.
-    return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && led };
+  async getKey(id: string, options: KeyRequestOptions = {}): Promise<ServedKey> {
+    for (;;) {
+      const cached = this.cache.get(id);
+      if (cached) return { key: cached, source: 'cache', created: false };
+      let led = false;
+      let shared: ServedKey;
+      try {
+        shared = await this.loads.run(id, async (current) => {
+          led = true;
+          const served = await this.readOrCreate(id, deadlineAfter(this.requestTimeoutMs), options);
+          // A deletion that happened meanwhile invalidated this load: its key must not be cached.
+          if (current()) this.cache.set(id, served.key);
+          // Every caller sharing this load copies the key as its await resumes, before any timer runs.
+          setImmediate(() => {
+            wipe(served.key);
+          });
+          return served;
+        });
+      } catch (err) {
+        // The caller that led the load was refused creation; this caller asks again with its own rights.
+        if (!led && typeof err === 'object' && err !== null && this.refusals.has(err)) continue;
+        throw err;
+      }
+      // Callers that joined a load another request started did not create the key themselves.
+      return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && led };
+    }
   }
 
   /**
    * Creates a key for an id that has none, or whose key was destroyed (the only way a
    * destroyed id gets a new key). KeyExistsError otherwise.
    */
-  async createKey(id: string): Promise<ServedKey> {
+  async createKey(id: string, options: KeyRequestOptions = {}): Promise<ServedKey> {
     const signal = deadlineAfter(this.requestTimeoutMs);
     return inRounds(id, async () => {
       const record = await this.read(id, signal);
       if (record?.state === 'PendingDeletion' && this.isDue(record)) return this.destroy(record, signal);
       if (record && record.state !== 'Deleted') throw new KeyExistsError(id);
+      await this.mayCreate(options);
       const created = await this.create(id, record, signal);
       if (!created) throw new KeyExistsError(id);
       return created;
@@ -171,10 +192,13 @@ export class KeyService {
     return destroyed;
   }
 
-  private readOrCreate(id: string, signal: AbortSignal): Promise<ServedKey> {
+  private readOrCreate(id: string, signal: AbortSignal, options: KeyRequestOptions): Promise<ServedKey> {
     return inRounds(id, async () => {
       const record = await this.read(id, signal);
-      if (!record) return (await this.create(id, undefined, signal)) ?? AGAIN;
+      if (!record) {
+        await this.mayCreate(options);
+        return (await this.create(id, undefined, signal)) ?? AGAIN;
+      }
       switch (record.state) {
         case 'Deleted':
           throw new KeyDeletedError(id, record.deletionDate);
@@ -185,6 +209,16 @@ export class KeyService {
           return this.open(record, signal);
       }
     });
+  }
+
+  /** The caller's beforeCreate; what it throws is marked as a refusal of that caller. */
+  private async mayCreate({ beforeCreate }: KeyRequestOptions): Promise<void> {
+    try {
+      await beforeCreate?.();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) this.refusals.add(err);
+      throw err;
+    }
   }
 
   private async read(id: string, signal: AbortSignal): Promise<KeyRecord | undefined> {

@@ -7,7 +7,7 @@ import { createKeyParts, createService, type KeyParts, type Service } from '../.
 import { EMBEDDED_CREDENTIALS, ensureEmbeddedKeys } from '../../src/cli/embedded.js';
 import { startLocalKms, type LocalKms } from '../../src/localkms/index.js';
 import type { Clock } from '../../src/resilience/clock.js';
-import { auditedLogger } from './audit.js';
+import { auditedLogger, auditTrailPath } from './audit.js';
 import { startDynalite, type RunningDynalite } from './dynalite.js';
 
 export interface RunningService {
@@ -52,6 +52,8 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
     ...config,
     ...overrides,
     dynamodb: { ...config.dynamodb, ...overrides.dynamodb, create_table: !overrides.dynamodb?.endpoint },
+    // Each replica's audit trail goes where the log audit reads it, unless the test chose a path.
+    audit: { path: overrides.audit?.path ?? config.audit.path ?? auditTrailPath(label) },
   });
   const endpointsFor = (overrides: Partial<Config>) =>
     overrides.dynamodb?.endpoint ? { ...endpoints, dynamodb: overrides.dynamodb.endpoint } : endpoints;

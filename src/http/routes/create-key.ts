@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, errorResponses } from '../schemas.js';
+import { keyOptions, recordServed } from '../security/index.js';
 import { keyBody } from './key-body.js';
 
 /**
@@ -10,10 +11,14 @@ import { keyBody } from './key-body.js';
 export const createKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.post(
     '/key',
-    { schema: { querystring: IdQuery, response: { 201: KeyBody, ...errorResponses } } },
+    {
+      config: { keyAction: 'create' },
+      schema: { querystring: IdQuery, response: { 201: KeyBody, ...errorResponses } },
+    },
     async (request, reply) => {
-      const { key } = await keys.createKey(request.query.id);
-      return reply.status(201).send(keyBody(request.query.id, key, reply));
+      const served = await keys.createKey(request.query.id, keyOptions(request));
+      recordServed(request, served);
+      return reply.status(201).send(keyBody(request.query.id, served.key, reply));
     },
   );
   done();

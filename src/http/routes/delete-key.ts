@@ -10,7 +10,10 @@ import { keyStatusBody } from './key-status.js';
 export const deleteKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.delete(
     '/key',
-    { schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } } },
+    {
+      config: { keyAction: 'delete' },
+      schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } },
+    },
     async (request) => keyStatusBody(await keys.scheduleDeletion(request.query.id)),
   );
   done();

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, errorResponses } from '../schemas.js';
+import { keyOptions, recordServed } from '../security/index.js';
 import { keyBody } from './key-body.js';
 
 /**
@@ -10,8 +11,16 @@ import { keyBody } from './key-body.js';
 export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.get(
     '/key',
-    { schema: { querystring: IdQuery, response: { 200: KeyBody, ...errorResponses } } },
-    async (request, reply) => keyBody(request.query.id, (await keys.getKey(request.query.id)).key, reply),
+    {
+      config: { keyAction: 'get' },
+      schema: { querystring: IdQuery, response: { 200: KeyBody, ...errorResponses } },
+    },
+    async (request, reply) => {
+      // Creating the key of a new id needs the `create` action too (keyOptions checks it).
+      const served = await keys.getKey(request.query.id, keyOptions(request));
+      recordServed(request, served);
+      return keyBody(request.query.id, served.key, reply);
+    },
   );
   done();
 };

@@ -7,7 +7,10 @@ import { keyStatusBody } from './key-status.js';
 export const restoreKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.post(
     '/key/restore',
-    { schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } } },
+    {
+      config: { keyAction: 'restore' },
+      schema: { querystring: IdQuery, response: { 200: KeyStatusBody, ...errorResponses } },
+    },
     async (request) => keyStatusBody(await keys.restore(request.query.id)),
   );
   done();
