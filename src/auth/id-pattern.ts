@@ -7,12 +7,17 @@
  */
 export type IdMatcher = (id: string) => boolean;
 
-type Token = { kind: 'any' } | { kind: 'one' } | { kind: 'char'; char: string };
+interface CharToken {
+  kind: 'char';
+  char: string;
+}
+type Token = { kind: 'any' } | { kind: 'one' } | CharToken;
 
 export function compileIdPattern(pattern: string): IdMatcher {
   const tokens = tokenize(pattern);
-  if (tokens.every((t) => t.kind === 'char')) {
-    const literal = tokens.map((t) => (t.kind === 'char' ? t.char : '')).join('');
+  const chars = tokens.filter((t): t is CharToken => t.kind === 'char');
+  if (chars.length === tokens.length) {
+    const literal = chars.map((t) => t.char).join('');
     return (id) => id === literal;
   }
   return (id) => matches(tokens, Array.from(id));

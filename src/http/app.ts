@@ -42,7 +42,9 @@ export async function buildApp({
     genReqId: requestIdOf,
     requestIdLogLabel: 'requestId',
     // Bad URLs and the like get RKMS's error body too.
-    frameworkErrors: errorHandler,
+    frameworkErrors: (error, request, reply) => {
+      void errorHandler(error, request, reply);
+    },
     ...securityServerOptions(security, logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -36,7 +36,7 @@ interface Mapping {
   /** How loud the failure is in the log: an integrity failure needs an operator. */
   logLevel: 'info' | 'warn' | 'error';
   /** Headers the answer needs besides (a challenge, a delay that depends on the error). */
-  headers?: (error: Error) => Record<string, string>;
+  headers?: (error: Error) => Partial<Record<string, string>>;
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -50,7 +50,7 @@ const MAPPINGS: readonly [ErrorClass, Mapping][] = [
       status: 401,
       type: 'Unauthorized',
       logLevel: 'info',
-      headers: (error) => ({ 'www-authenticate': (error as UnauthorizedError).challenge }),
+      headers: (error) => (error instanceof UnauthorizedError ? { 'www-authenticate': error.challenge } : {}),
     },
   ],
   [ForbiddenError, { status: 403, type: 'Forbidden', logLevel: 'info' }],
@@ -61,7 +61,8 @@ const MAPPINGS: readonly [ErrorClass, Mapping][] = [
       status: 429,
       type: 'TooManyRequests',
       logLevel: 'info',
-      headers: (error) => ({ 'retry-after': String((error as TooManyRequestsError).retryAfterSeconds) }),
+      headers: (error) =>
+        error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
     },
   ],
   [AuditUnavailableError, { status: 503, type: 'AuditUnavailable', retryAfter: 5, logLevel: 'error' }],
@@ -100,7 +101,9 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
       'request failed',
     );
     if (mapping.retryAfter !== undefined) void reply.header('retry-after', String(mapping.retryAfter));
-    if (mapping.headers) void reply.headers(mapping.headers(error));
+    for (const [name, value] of Object.entries(mapping.headers?.(error) ?? {})) {
+      if (value !== undefined) void reply.header(name, value);
+    }
     return reply.status(mapping.status).send(errorBody(mapping.type, error.message, request.id));
   }
   if (error.validation) {

@@ -109,11 +109,12 @@ export class KeyService {
     for (;;) {
       const cached = this.cache.get(id);
       if (cached) return { key: cached, source: 'cache', created: false };
-      let led = false;
+      // An object, not a local: the load's callback sets it, which flow analysis does not see.
+      const flight = { led: false };
       let shared: ServedKey;
       try {
         shared = await this.loads.run(id, async (current) => {
-          led = true;
+          flight.led = true;
           const served = await this.readOrCreate(id, deadlineAfter(this.requestTimeoutMs), options);
           // A deletion that happened meanwhile invalidated this load: its key must not be cached.
           if (current()) this.cache.set(id, served.key);
@@ -125,11 +126,15 @@ export class KeyService {
         });
       } catch (err) {
         // The caller that led the load was refused creation; this caller asks again with its own rights.
-        if (!led && typeof err === 'object' && err !== null && this.refusals.has(err)) continue;
+        if (!flight.led && typeof err === 'object' && err !== null && this.refusals.has(err)) continue;
         throw err;
       }
       // Callers that joined a load another request started did not create the key themselves.
-      return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && led };
+      return {
+        key: Uint8Array.from(shared.key),
+        source: shared.source,
+        created: shared.created && flight.led,
+      };
     }
   }
 

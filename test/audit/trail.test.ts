@@ -91,7 +91,7 @@ describe('AuditTrail', () => {
     const out = new PassThrough();
     const sink = new StdoutSink(out);
     await sink.write('one\n');
-    expect(out.read()?.toString()).toBe('one\n');
+    expect(String(out.read())).toBe('one\n');
     const closed = new Writable({
       write(_chunk, _encoding, callback) {
         callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));

@@ -1,5 +1,5 @@
 import { request, type Agent } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { recordKey } from './audit.js';
 import type { Reply } from './http.js';
 
@@ -29,7 +29,8 @@ export function httpsCall(
         ...(options.agent ? { agent: options.agent } : { agent: false }),
       },
       (res) => {
-        const serverCertSerial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
+        const serverCertSerial =
+          res.socket instanceof TLSSocket ? res.socket.getPeerCertificate().serialNumber : '';
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));

@@ -46,8 +46,7 @@ export function createServerWith(limits: ServerLimits, tls: TlsCredentials | und
         handler,
       );
       tls.attach(secure);
-      // An https.Server is an http.Server to every caller (Fastify included); Node's types keep them apart.
-      server = secure as unknown as Server;
+      server = secure;
     } else {
       server = createHttpServer(options, handler);
     }

@@ -82,10 +82,15 @@ export class TlsCredentials {
         } catch (err) {
           this.logger.error({ err }, 'TLS certificate not reloaded: the previous one is still served');
         }
-      } while (this.again);
+      } while (this.changedMeanwhile());
       this.reloading = undefined;
     })();
     return this.reloading;
+  }
+
+  /** Whether `reload` was asked for again while a reload ran (read through a call: it changes across awaits). */
+  private changedMeanwhile(): boolean {
+    return this.again;
   }
 
   close(): void {

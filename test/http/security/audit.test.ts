@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../src/audit/record.js';
 import { newToken, tokenSha256 } from '../../../src/auth/token.js';
 import { testConfig } from '../../support/config.js';
-import { call, deleteKey, getKey, restoreKey, type Reply } from '../../support/http.js';
+import { call, deleteKey, restoreKey, type Reply } from '../../support/http.js';
 import { startStack, type RunningService, type Stack } from '../../support/stack.js';
 
 const token = newToken();
