@@ -41,8 +41,9 @@ export async function buildApp({
     bodyLimit: 16 * 1024,
     genReqId: requestIdOf,
     requestIdLogLabel: 'requestId',
-    // Bad URLs and the like get RKMS's error body too.
+    // Bad URLs and the like, refused before any hook runs, get RKMS's error body and request id too.
     frameworkErrors: (error, request, reply) => {
+      void reply.header('x-request-id', request.id);
       void errorHandler(error, request, reply);
     },
     ...securityServerOptions(security, logger),
