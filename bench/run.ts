@@ -36,7 +36,9 @@ async function startServer(dir: string, cacheTtlSeconds: number): Promise<Server
     config,
     `[server]\nport = 0\n[logger]\nlevel = "warn"\n[kms]\nregions = ["us-east-1", "us-east-2", "us-west-1"]\n` +
       `[dynamodb]\nregion = "us-east-1"\n[cache]\nttl_seconds = ${cacheTtlSeconds}\nmax_entries = 100000\n` +
-      `[embedded]\nkms = true\ndynamodb = true\ndata_dir = "./data"\n`,
+      `[embedded]\nkms = true\ndynamodb = true\ndata_dir = "./data"\n` +
+      // One load generator on one address: per-address rate limits would measure themselves.
+      `[rate_limit]\nrequests_per_minute = 0\ncreates_per_minute = 0\n[audit]\npath = "./audit.log"\n`,
   );
   const child = spawn(
     process.execPath,

@@ -6,7 +6,8 @@ import { auditDir } from './support/audit.js';
 /**
  * Runs after every other test file (vitest.config.ts, project "log-audit"). The tests
  * wrote every log line of the run (services at level trace, the local KMS, the CLI's
- * output) and every key they were handed under the audit directory.
+ * output), every audit trail the services kept (`trail-*.log`), and every key they were
+ * handed under the audit directory.
  */
 it('shows no plaintext key in any log line of the whole test run', () => {
   const dir = auditDir();
@@ -17,6 +18,11 @@ it('shows no plaintext key in any log line of the whole test run', () => {
       .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n'))
       .filter(Boolean),
   );
+  // Audit trails are read like logs: a key must never reach an audit line either.
+  const trails = files.filter((f) => f.startsWith('trail-') && f.endsWith('.log'));
+  const auditLines = trails
+    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n'))
+    .filter((line) => line.startsWith('{"type":"audit"'));
   const logs = files
     .filter((f) => f.endsWith('.log'))
     .map((f) => readFileSync(path.join(dir, f), 'utf8'))
@@ -37,5 +43,6 @@ it('shows no plaintext key in any log line of the whole test run', () => {
   // And the audit had something to compare: the whole run hands out dozens of keys.
   expect(keys.size).toBeGreaterThan(30);
   expect(logs.split('\n').length).toBeGreaterThan(1000);
+  expect(auditLines.length, 'audit lines under the audit directory').toBeGreaterThan(500);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -17,6 +17,8 @@ import { Metrics } from '../metrics/metrics.js';
 import { DynamoStore } from '../store/dynamodb.js';
 import type { Store } from '../store/store.js';
 import { ensureTable } from '../store/table.js';
+import { httpSecurityFrom } from '../http/security/index.js';
+import { createSecurity, type Security } from './security.js';
 
 /** Where the embedded parts listen, when they run; they replace the configured endpoints. */
 export interface EmbeddedEndpoints {
@@ -40,6 +42,8 @@ export interface Service extends KeyParts {
   lifecycle: Lifecycle;
   /** The gRPC server, when `[grpc] port` is set; not listening until told to. */
   grpc?: GrpcServer;
+  /** Clients, audit trail, TLS and the refusals' events (for the metrics); `reload()` on SIGHUP. */
+  security: Security;
 }
 
 /** Builds the store, the KMS regions, the cache, the repairer and the key service from the config. */
@@ -127,18 +131,28 @@ export async function createService(
   embedded: EmbeddedEndpoints = {},
   clock: Clock = systemClock,
 ): Promise<Service> {
-  const parts = await createKeyParts(config, logger, embedded, clock);
+  const security = await createSecurity(config, logger);
+  let parts: KeyParts;
+  let app: FastifyInstance;
   const lifecycle = new Lifecycle();
-  const app = await buildApp({
-    keys: parts.keys,
-    store: parts.store,
-    kms: parts.kms,
-    metrics: parts.metrics,
-    lifecycle,
-    logger,
-    apiVersion: config.server.api_version,
-    metricsRoute: config.metrics.port === undefined,
-  });
+  try {
+    parts = await createKeyParts(config, logger, embedded, clock);
+    app = await buildApp({
+      keys: parts.keys,
+      store: parts.store,
+      kms: parts.kms,
+      metrics: parts.metrics,
+      lifecycle,
+      logger,
+      apiVersion: config.server.api_version,
+      metricsRoute: config.metrics.port === undefined,
+      security: httpSecurityFrom(config, security),
+    });
+  } catch (err) {
+    await security.close();
+    throw err;
+  }
+  const unsubscribe = security.events.subscribe(parts.metrics.onSecurityEvent);
   const grpc =
     config.grpc.port === undefined
       ? undefined
@@ -154,11 +168,14 @@ export async function createService(
     app,
     lifecycle,
     ...(grpc ? { grpc } : {}),
+    security,
     /** Drains the HTTP and gRPC servers (answering what is in flight), then closes the parts. */
     async close() {
       sweeper?.stop();
       await Promise.all([drain(app, lifecycle, config.server.shutdown_timeout_ms), grpc?.close()]);
+      unsubscribe();
       await parts.close();
+      await security.close();
     },
   };
 }

@@ -8,6 +8,7 @@ export const DEFAULT_LOCAL_KMS_PORT = 4599;
 
 interface CliOptions {
   host: string;
+  allowedHost?: string[];
   port: number;
   regions: string[];
   regionPort?: [string, number][];
@@ -25,6 +26,11 @@ export function localKmsCommand(): Command {
   return new Command('local-kms')
     .description('Run a local AWS KMS: several regions on one port, persistence, fault injection')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '--allowed-host <name>',
+      'a Host name answered besides loopback ones, e.g. kms.test or *.test (repeatable)',
+      collect((value: string) => value),
+    )
     .option(
       '--port <port>',
       'port serving every region (0 = any free port)',
@@ -78,6 +84,7 @@ The passphrase can also come from ${PASSPHRASE_ENV}.`,
       try {
         kms = await startLocalKms({
           host: options.host,
+          ...(options.allowedHost ? { allowedHosts: options.allowedHost } : {}),
           port: options.port,
           regions: options.regions,
           regionPorts: Object.fromEntries(options.regionPort ?? []),

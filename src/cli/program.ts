@@ -4,13 +4,14 @@ import { localKmsCommand } from './local-kms.js';
 import { repairCommand } from './repair.js';
 import { serveCommand } from './serve.js';
 import { sweepCommand } from './sweep.js';
+import { tokenCommand } from './token.js';
 
 /** The version in package.json, which `rkms --version` prints. */
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** The `rkms` command line: serve (the default), sweep, repair, local-kms. */
+/** The `rkms` command line: serve (the default), sweep, repair, local-kms, token. */
 export function rkmsProgram(): Command {
   return new Command('rkms')
     .description('RKMS: data keys protected by AWS KMS in several regions, stored in DynamoDB')
@@ -19,5 +20,6 @@ export function rkmsProgram(): Command {
     .addCommand(sweepCommand())
     .addCommand(repairCommand())
     .addCommand(localKmsCommand())
+    .addCommand(tokenCommand())
     .showHelpAfterError();
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/load.js';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
 import closeWithGrace from 'close-with-grace';
@@ -7,6 +8,7 @@ import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
 import { exitWith, loadConfigOrExit, messageOf } from './key-parts.js';
+import { checkExposure } from './security.js';
 
 export interface RunningServer {
   url: string;
@@ -23,6 +25,7 @@ export interface RunningServer {
 
 /** Starts everything the config asks for (embedded parts, then the service) and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  checkExposure(config);
   let embedded: Embedded | undefined;
   if (config.embedded.kms || config.embedded.dynamodb) {
     logger.warn(
@@ -53,7 +56,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const address = service.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const scheme = config.server.tls ? 'https' : 'http';
+  const url = `${scheme}://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
   const running = service;
   running.lifecycle.serving();
   return {
@@ -72,6 +76,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
 function banner(server: RunningServer, config: Config): string {
   const regions = config.kms.regions.map((r) => `${r} (${config.kms.key_ids[r] ?? ''})`);
+  const clients = config.auth.clients.length;
   const lines = [
     `RKMS listening on ${server.url}`,
     ...(server.grpcAddress
@@ -81,9 +86,11 @@ function banner(server: RunningServer, config: Config): string {
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
     ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : []),
     ...server.embedded.map((p) => `  embedded: ${p}`),
+    `  clients: ${clients > 0 ? `${clients} declared; every key request needs a token or a client certificate` : 'none declared; every caller is anonymous'}`,
+    `  audit trail: ${config.audit.path ?? 'stdout'}`,
     '',
     'Try it:',
-    `  curl '${server.url}/key?id=my-first-key'`,
+    `  curl ${clients > 0 ? `-H "Authorization: Bearer $RKMS_TOKEN" ` : ''}'${server.url}/key?id=my-first-key'`,
     ...(server.grpcAddress
       ? [`  grpcurl -plaintext -d '{"id":"my-first-key"}' ${server.grpcAddress} rkms.v1.Rkms/GetKey`]
       : []),
@@ -109,10 +116,12 @@ export function serveCommand(): Command {
         server = await startServer(config, logger);
       } catch (err) {
         logger.fatal({ err }, 'RKMS could not start');
-        exitWith('serve', `could not start: ${messageOf(err)}`);
+        exitWith('serve', `could not start: ${messageOf(err)}`, err instanceof ConfigError ? 2 : 1);
       }
       // Before the banner: whoever reads it may signal at once, and an unhandled SIGINT kills outright.
       stopOnSignals(server, logger, config.server.shutdown_timeout_ms);
+      // SIGHUP: new TLS certificates for new connections, the audit file reopened after rotation.
+      process.on('SIGHUP', () => void server.service.security.reload());
       process.stderr.write(banner(server, config));
     });
 }

@@ -5,6 +5,7 @@ import { Value } from 'typebox/value';
 import { describeSchemaErrors } from './schema-errors.js';
 import { MAX_CACHE_TTL_SECONDS, defaultKeyId, defaultMinRegions } from './defaults.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { resolveSecurityPaths, securityConfigProblem } from './security-schema.js';
 
 /** The config cannot be used; the message names the field and what it expects. */
 export class ConfigError extends Error {
@@ -81,6 +82,7 @@ export function parseConfig(raw: unknown, { baseDir, env = {}, warn }: ParseOpti
     config.cache.ttl_seconds = Math.min(seconds, MAX_CACHE_TTL_SECONDS);
   }
   config.embedded.data_dir = path.resolve(baseDir, config.embedded.data_dir);
+  resolveSecurityPaths(config, baseDir);
   return config;
 }
 
@@ -112,6 +114,8 @@ function hasPath(doc: Record<string, unknown>, [section, key]: [string, string])
 }
 
 function checkCrossFieldRules(config: Config): void {
+  const securityProblem = securityConfigProblem(config);
+  if (securityProblem) throw new ConfigError(securityProblem);
   const regions = new Set(config.kms.regions);
   for (const field of ['key_ids', 'endpoints'] as const) {
     for (const region of Object.keys(config.kms[field])) {

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { MAX_CACHE_TTL_SECONDS } from './defaults.js';
 import { GrpcSection } from './grpc.js';
+import { Audit, Auth, RateLimit, ServerSecuritySettings } from './security-schema.js';
 
 /**
  * The config file. Section and key names keep the original Go RKMS's config.toml
@@ -29,6 +30,7 @@ const Server = Type.Object(
     request_timeout_ms: Millis(5_000, 100),
     // On SIGTERM: answer what is in flight, then close, within this long.
     shutdown_timeout_ms: Millis(10_000, 100),
+    ...ServerSecuritySettings,
   },
   { additionalProperties: false, default: {} },
 );
@@ -138,6 +140,9 @@ export const ConfigSchema = Type.Object(
     metrics: Metrics,
     embedded: Embedded,
     grpc: GrpcSection,
+    auth: Auth,
+    audit: Audit,
+    rate_limit: RateLimit,
   },
   { additionalProperties: false },
 );

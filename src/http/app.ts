@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { openApiRoute } from './routes/openapi.js';
 import { restoreKeyRoute } from './routes/restore-key.js';
+import { installSecurity, securityServerOptions, type HttpSecurity } from './security/index.js';
 
 export interface AppDependencies {
   keys: KeyService;
@@ -30,14 +31,16 @@ export interface AppDependencies {
   apiVersion: string;
   /** False when `[metrics] port` serves `/metrics` on a port of its own. */
   metricsRoute: boolean;
+  /** Authentication, authorization, audit, rate limits, TLS and the server's limits. */
+  security: HttpSecurity;
 }
 
 /**
- * Composes the HTTP server: request ids, error handling and metrics first, then the key
- * routes at `/` and `/api/<version>`, then health, metrics and the OpenAPI document.
+ * Composes the HTTP server: request ids, security, error handling and metrics first, then
+ * the key routes at `/` and `/api/<version>`, then health, metrics and the OpenAPI document.
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const { keys, store, kms, metrics, lifecycle, logger, apiVersion } = deps;
+  const { keys, store, kms, metrics, lifecycle, logger, apiVersion, security } = deps;
   const app = Fastify({
     loggerInstance: logger,
     // HEAD /key would create keys; only the declared methods answer.
@@ -50,12 +53,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     logController: new RequestLog(),
     // `example` annotates schemas for the OpenAPI document; validation ignores it.
     ajv: { customOptions: { keywords: ['example'] } },
+    // Bad URLs and the like, refused before any hook runs, get RKMS's error body and request id too.
+    frameworkErrors: (error, request, reply) => {
+      void reply.header('x-request-id', request.id);
+      void errorHandler(error, request, reply);
+    },
+    ...securityServerOptions(security, logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, { openapi: openApiDocument(apiVersion) });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', echoRequestId);
+  // --- security (issue #7): Host check, requests per connection, rate limits
+  const guardKeyRoutes = await installSecurity(app, security);
+  // --- end security
   app.addHook('onRequest', refuseUndecodableQuery);
   app.addHook('onResponse', (request, reply, done) => {
     // The route's pattern, never its URL: an id never becomes a label.
@@ -67,6 +79,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   for (const prefix of ['', `/api/${apiVersion}`]) {
     await app.register(
       async (scope) => {
+        guardKeyRoutes(scope);
         await scope.register(getKeyRoute, { keys });
         await scope.register(createKeyRoute, { keys });
         await scope.register(deleteKeyRoute, { keys });

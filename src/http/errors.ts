@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AuditUnavailableError } from '../audit/errors.js';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../auth/errors.js';
 import {
   KeyContentionError,
   KeyDeletedError,
@@ -16,6 +18,16 @@ export class BadRequestError extends Error {
   override name = 'BadRequestError';
 }
 
+/** A Host header this server does not answer to (DNS-rebinding protection). */
+export class HostNotAllowedError extends Error {
+  override name = 'HostNotAllowedError';
+}
+
+/** A connection that carried `max_requests_per_socket` requests: the client opens a new one. */
+export class ConnectionSpentError extends Error {
+  override name = 'ConnectionSpentError';
+}
+
 interface Mapping {
   status: number;
   type: string;
@@ -23,6 +35,8 @@ interface Mapping {
   retryAfter?: number;
   /** How loud the failure is in the log: an integrity failure needs an operator. */
   logLevel: 'info' | 'warn' | 'error';
+  /** Headers the answer needs besides (a challenge, a delay that depends on the error). */
+  headers?: (error: Error) => Partial<Record<string, string>>;
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -30,6 +44,29 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 /** Typed errors → status. Handlers throw; only this file builds error bodies. */
 const MAPPINGS: readonly [ErrorClass, Mapping][] = [
   [BadRequestError, { status: 400, type: 'BadRequest', logLevel: 'info' }],
+  [
+    UnauthorizedError,
+    {
+      status: 401,
+      type: 'Unauthorized',
+      logLevel: 'info',
+      headers: (error) => (error instanceof UnauthorizedError ? { 'www-authenticate': error.challenge } : {}),
+    },
+  ],
+  [ForbiddenError, { status: 403, type: 'Forbidden', logLevel: 'info' }],
+  [HostNotAllowedError, { status: 421, type: 'HostNotAllowed', logLevel: 'info' }],
+  [
+    TooManyRequestsError,
+    {
+      status: 429,
+      type: 'TooManyRequests',
+      logLevel: 'info',
+      headers: (error) =>
+        error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
+    },
+  ],
+  [AuditUnavailableError, { status: 503, type: 'AuditUnavailable', retryAfter: 5, logLevel: 'error' }],
+  [ConnectionSpentError, { status: 503, type: 'ServiceUnavailable', retryAfter: 0, logLevel: 'info' }],
   [KeyNotFoundError, { status: 404, type: 'KeyNotFound', logLevel: 'info' }],
   [KeyPendingDeletionError, { status: 409, type: 'KeyPendingDeletion', logLevel: 'info' }],
   [KeyExistsError, { status: 409, type: 'KeyExists', logLevel: 'info' }],
@@ -41,10 +78,19 @@ const MAPPINGS: readonly [ErrorClass, Mapping][] = [
   [KeyContentionError, { status: 503, type: 'KeyContention', retryAfter: 1, logLevel: 'warn' }],
 ];
 
-/** Fastify's own client errors, by code. */
-const FASTIFY_TYPES: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PayloadTooLarge',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UnsupportedMediaType',
+/** Fastify's and Node's client errors, by status. */
+export const CLIENT_ERROR_TYPES: Record<number, string> = {
+  400: 'BadRequest',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  406: 'NotAcceptable',
+  408: 'RequestTimeout',
+  411: 'LengthRequired',
+  413: 'PayloadTooLarge',
+  414: 'URITooLong',
+  415: 'UnsupportedMediaType',
+  417: 'ExpectationFailed',
+  431: 'RequestHeaderFieldsTooLarge',
 };
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
@@ -54,24 +100,29 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
       { errorType: mapping.type, reason: error.message, ...logDetails(error) },
       'request failed',
     );
-    if (mapping.retryAfter) void reply.header('retry-after', String(mapping.retryAfter));
-    return reply.status(mapping.status).send(body(mapping.type, error.message));
+    if (mapping.retryAfter !== undefined) void reply.header('retry-after', String(mapping.retryAfter));
+    for (const [name, value] of Object.entries(mapping.headers?.(error) ?? {})) {
+      if (value !== undefined) void reply.header(name, value);
+    }
+    return reply.status(mapping.status).send(errorBody(mapping.type, error.message, request.id));
   }
   if (error.validation) {
-    return reply.status(400).send(body('BadRequest', describeValidation(error)));
+    return reply.status(400).send(errorBody('BadRequest', describeValidation(error), request.id));
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    request.log.info({ err: error }, 'client error');
     return reply
       .status(error.statusCode)
-      .send(body(FASTIFY_TYPES[error.code] ?? 'BadRequest', error.message));
+      .send(errorBody(CLIENT_ERROR_TYPES[error.statusCode] ?? 'BadRequest', error.message, request.id));
   }
   request.log.error({ err: error }, 'unexpected error');
   return reply
     .status(500)
     .send(
-      body(
+      errorBody(
         'InternalError',
         `an unexpected error occurred (request ${request.id}); the server log has the details`,
+        request.id,
       ),
     );
 }
@@ -80,9 +131,10 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   return reply
     .status(404)
     .send(
-      body(
+      errorBody(
         'NotFound',
         `no route ${request.method} ${request.url.split('?')[0]}: use GET /key?id=<id>, POST /key?id=<id>, DELETE /key?id=<id> or POST /key/restore?id=<id>`,
+        request.id,
       ),
     );
 }
@@ -126,8 +178,12 @@ function logDetails(error: Error): Record<string, unknown> {
   return {};
 }
 
-function body(type: string, message: string) {
-  return { error_type: type, error_message: message };
+/**
+ * Every error answer's body: the original RKMS's two fields, and the request id under which
+ * the server log keeps what the message leaves out (endpoints, ARNs, SDK messages).
+ */
+export function errorBody(type: string, message: string, requestId: string) {
+  return { error_type: type, error_message: message, request_id: requestId };
 }
 
 /** A message that says what to fix, for the id query parameter. */

@@ -20,12 +20,19 @@ const ErrorFields = {
   error_message: Type.String({
     description: 'What to fix, or what is down; never a key, an endpoint or an ARN',
   }),
+  request_id: Type.String({ description: 'The request id (also in x-request-id): the log has the details' }),
 };
 
 /** The error body of the original RKMS, described for one status of one route. */
 export function errorResponse(description: string, example: { error_type: string; error_message: string }) {
-  return Type.Object(ErrorFields, { description, example });
+  return Type.Object(ErrorFields, {
+    description,
+    example: { ...example, request_id: '6f1c2b8e-3f4a-4c55-9d1e-2b7a9c0d4e11' },
+  });
 }
+
+/** The error body, for answers built outside the route schemas (Node's and Fastify's errors). */
+export const ErrorBody = Type.Object(ErrorFields);
 
 export const KeyBody = Type.Object(
   {
@@ -63,8 +70,27 @@ export const commonErrors = {
     error_type: 'InternalError',
     error_message: 'an unexpected error occurred (request 6f1c…); the server log has the details',
   }),
+  401: errorResponse(
+    'Unauthorized: no token, or one RKMS does not know (clients are declared); WWW-Authenticate: Bearer',
+    {
+      error_type: 'Unauthorized',
+      error_message: 'this route needs a token: Authorization: Bearer <token>',
+    },
+  ),
+  403: errorResponse('Forbidden: the client may not use this id or action; the message names the rule', {
+    error_type: 'Forbidden',
+    error_message: 'client "billing" may not get id "payments/7": its ids are billing/*, shared-report',
+  }),
+  421: errorResponse('HostNotAllowed: a Host header this server does not answer to', {
+    error_type: 'HostNotAllowed',
+    error_message: 'this server does not answer to host "evil.example"',
+  }),
+  429: errorResponse('TooManyRequests: over a rate limit; Retry-After says when to retry', {
+    error_type: 'TooManyRequests',
+    error_message: 'client "billing" is over its limit of 600 new keys a minute; retry after 12 s',
+  }),
   503: errorResponse(
-    'KmsUnavailable, StoreUnavailable or KeyContention: what is down is named; Retry-After says when to retry',
+    'KmsUnavailable, StoreUnavailable, KeyContention or AuditUnavailable: what is down is named; Retry-After says when to retry',
     {
       error_type: 'KmsUnavailable',
       error_message: 'no KMS region could decrypt the key: us-east-1: Decrypt: connection reset; …',

@@ -51,15 +51,22 @@ export interface KeyServiceEvents {
   created?(): void;
 }
 
-/** Per call: the request's log (so its lines carry the request id). */
+/** What a caller may add to one call. */
 export interface CallOptions {
+  /** The request's log, so that the call's lines carry its request id. */
   log?: Log | undefined;
+  /**
+   * Runs right before this call would create the id's key (never for an existing key);
+   * throws to refuse: a caller who may not create keys, or one over its creation limit.
+   */
+  beforeCreate?: (() => Promise<void>) | undefined;
 }
 
-/** What one call's store and KMS calls share: its deadline and its log. */
+/** What one call's store and KMS calls share: its deadline, its log, its creation check. */
 interface Call {
   signal: AbortSignal;
   log: Log | undefined;
+  beforeCreate: (() => Promise<void>) | undefined;
 }
 
 /** A data key handed to a caller, and where it came from (for the audit trail and the metrics). */
@@ -98,6 +105,8 @@ export class KeyService {
   private readonly logger: Logger | undefined;
   private readonly events: KeyServiceEvents;
   private readonly loads = new SingleFlight<ServedKey>();
+  /** Errors thrown by a caller's beforeCreate, told apart from the load's own failures. */
+  private readonly refusals = new WeakSet<object>();
   private readonly damageLog: LogLimiter;
 
   constructor(options: KeyServiceOptions) {
@@ -116,26 +125,35 @@ export class KeyService {
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
   async getKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
-    const cached = this.cache.get(id);
-    if (cached) {
-      this.events.cacheHit?.();
-      return { key: cached, source: 'cache', created: false };
+    for (;;) {
+      const cached = this.cache.get(id);
+      if (cached) {
+        this.events.cacheHit?.();
+        return { key: cached, source: 'cache', created: false };
+      }
+      this.events.cacheMiss?.();
+      // Callers that join a load another request started do not create the key themselves.
+      const joined = this.loads.has(id);
+      if (joined) this.events.merged?.();
+      let shared: ServedKey;
+      try {
+        shared = await this.loads.run(id, async (current) => {
+          const served = await this.readOrCreate(id, this.call(options));
+          // A deletion that happened meanwhile invalidated this load: its key must not be cached.
+          if (current()) this.cache.set(id, served.key);
+          // Every caller sharing this load copies the key as its await resumes, before any timer runs.
+          setImmediate(() => {
+            wipe(served.key);
+          });
+          return served;
+        });
+      } catch (err) {
+        // The caller that led the load was refused creation; this caller asks again with its own rights.
+        if (joined && typeof err === 'object' && err !== null && this.refusals.has(err)) continue;
+        throw err;
+      }
+      return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && !joined };
     }
-    this.events.cacheMiss?.();
-    // Callers that join a load another request started do not create the key themselves.
-    const joined = this.loads.has(id);
-    if (joined) this.events.merged?.();
-    const shared = await this.loads.run(id, async (current) => {
-      const served = await this.readOrCreate(id, this.call(options));
-      // A deletion that happened meanwhile invalidated this load: its key must not be cached.
-      if (current()) this.cache.set(id, served.key);
-      // Every caller sharing this load copies the key as its await resumes, before any timer runs.
-      setImmediate(() => {
-        wipe(served.key);
-      });
-      return served;
-    });
-    return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && !joined };
   }
 
   /**
@@ -148,6 +166,7 @@ export class KeyService {
       const record = await this.read(id, call);
       if (record?.state === 'PendingDeletion' && this.isDue(record)) return this.destroy(record, call);
       if (record && record.state !== 'Deleted') throw new KeyExistsError(id);
+      await this.mayCreate(call);
       const created = await this.create(id, record, call);
       if (!created) throw new KeyExistsError(id);
       return created;
@@ -199,7 +218,10 @@ export class KeyService {
   private readOrCreate(id: string, call: Call): Promise<ServedKey> {
     return inRounds(id, async () => {
       const record = await this.read(id, call);
-      if (!record) return (await this.create(id, undefined, call)) ?? AGAIN;
+      if (!record) {
+        await this.mayCreate(call);
+        return (await this.create(id, undefined, call)) ?? AGAIN;
+      }
       switch (record.state) {
         case 'Deleted':
           throw new KeyDeletedError(id, record.deletionDate);
@@ -210,6 +232,16 @@ export class KeyService {
           return this.open(record, call);
       }
     });
+  }
+
+  /** The caller's beforeCreate; what it throws is marked as a refusal of that caller. */
+  private async mayCreate({ beforeCreate }: Call): Promise<void> {
+    try {
+      await beforeCreate?.();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) this.refusals.add(err);
+      throw err;
+    }
   }
 
   private async read(id: string, call: Call): Promise<KeyRecord | undefined> {
@@ -312,7 +344,11 @@ export class KeyService {
   }
 
   private call(options: CallOptions = {}): Call {
-    return { signal: deadlineAfter(this.requestTimeoutMs), log: options.log };
+    return {
+      signal: deadlineAfter(this.requestTimeoutMs),
+      log: options.log,
+      beforeCreate: options.beforeCreate,
+    };
   }
 
   private isDue(record: StoredKey): boolean {

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { hostPolicyFor } from '../http/hosts.js';
 import { handleAdmin, isAdminPath } from './admin.js';
 import { CallCounter, type CallCounters } from './counters.js';
 import { FaultTable, type Faults } from './faults.js';
+import { refuseForeignHost } from './host-check.js';
 import { createKmsHandler } from './kms-handler.js';
 import { KeyStore } from './keystore.js';
 import { Listener } from './listeners.js';
@@ -75,7 +77,9 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
       logger,
       lifetime: lifetime.signal,
     });
+    const hostPolicy = hostPolicyFor(config.host, config.allowedHosts);
     const route = (portRegion: string | undefined) => (req: IncomingMessage, res: ServerResponse) => {
+      if (refuseForeignHost(req, res, hostPolicy, isAdminPath(req.url))) return;
       const done = isAdminPath(req.url)
         ? handleAdmin(req, res, { faults, counter })
         : handleKmsCall(req, res, portRegion);

@@ -6,6 +6,12 @@ import type { SeedSpec } from './seed.js';
 export interface LocalKmsOptions {
   /** Interface to listen on; default 127.0.0.1. */
   host?: string;
+  /**
+   * Host names answered besides loopback ones (exact, or `*.domain`). On loopback only
+   * loopback names are answered unless listed here; on another interface, any name is
+   * answered unless this is set.
+   */
+  allowedHosts?: string[];
   /** Port of the shared listener, which serves every region; 0 (the default) picks a free port. */
   port?: number;
   /** Regions served, at least one. A call signed for another region fails with InvalidSignatureException. */
@@ -34,6 +40,7 @@ export interface LocalKmsOptions {
 
 export interface ResolvedOptions {
   readonly host: string;
+  readonly allowedHosts: readonly string[] | undefined;
   readonly port: number;
   readonly regions: readonly string[];
   readonly regionPorts: ReadonlyMap<string, number>;
@@ -80,6 +87,7 @@ export function resolveOptions(options: LocalKmsOptions): ResolvedOptions {
     throw new LocalKmsConfigError('accessKeys: give at least one, or omit it to turn signature checks off');
   return {
     host: options.host ?? '127.0.0.1',
+    allowedHosts: options.allowedHosts,
     port,
     regions,
     regionPorts,

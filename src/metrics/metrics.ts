@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SecurityEvent } from '../auth/events.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
 
 /** What the circuit gauges read at scrape time. */
@@ -99,14 +100,19 @@ export class Metrics {
   });
   readonly authDenials = new Counter({
     name: 'rkms_auth_denials_total',
-    help: 'Requests refused by authentication (401) or authorization (403)',
-    labelNames: ['status'] as const,
+    help: 'Requests refused by authentication (unauthenticated, 401) or authorization (forbidden, 403), by client name',
+    labelNames: ['kind', 'client'] as const,
     registers: [this.registry],
   });
   readonly rateLimited = new Counter({
     name: 'rkms_rate_limited_total',
-    help: 'Requests refused by a rate limit (429), by limit',
-    labelNames: ['limit'] as const,
+    help: 'Requests refused by a rate limit (429), by limit (requests, creates) and client name',
+    labelNames: ['limit', 'client'] as const,
+    registers: [this.registry],
+  });
+  readonly auditFailures = new Counter({
+    name: 'rkms_audit_failures_total',
+    help: 'Audit lines that could not be written (the answers were withheld: 503 AuditUnavailable)',
     registers: [this.registry],
   });
 
@@ -191,6 +197,23 @@ export class Metrics {
 
   readonly onIncomplete = (region: string): void => {
     this.incomplete.inc({ region });
+  };
+
+  /** Refusals by the access controls. Client names come from the config: a bounded label. */
+  readonly onSecurityEvent = (event: SecurityEvent): void => {
+    switch (event.type) {
+      case 'unauthenticated':
+        this.authDenials.inc({ kind: 'unauthenticated', client: 'unknown' });
+        break;
+      case 'forbidden':
+        this.authDenials.inc({ kind: 'forbidden', client: event.client });
+        break;
+      case 'rate_limited':
+        this.rateLimited.inc({ limit: event.limit, client: event.client });
+        break;
+      case 'audit_failed':
+        this.auditFailures.inc();
+    }
   };
 
   readonly keyEvents = {

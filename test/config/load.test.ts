@@ -51,7 +51,21 @@ const ORIGINAL = `
 describe('loading the config', () => {
   it("loads the original RKMS's config.toml with the same meaning", async () => {
     const config = await load(ORIGINAL);
-    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080, api_version: 'v1' });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      api_version: 'v1',
+      request_timeout_ms: 5000,
+      shutdown_timeout_ms: 10_000,
+      headers_timeout_ms: 5000,
+      receive_timeout_ms: 10_000,
+      keep_alive_timeout_ms: 65_000,
+      max_connections: 1024,
+      max_requests_per_socket: 1000,
+    });
+    // No clients declared: anonymous callers, as the original served them, on loopback.
+    expect(config.auth).toEqual({ allow_anonymous: false, clients: [] });
+    expect(config.audit).toEqual({});
     expect(config.logger.level).toBe('debug');
     expect(config.kms.regions).toEqual(['us-east-1', 'us-east-2', 'us-west-1']);
     expect(config.kms.key_ids['us-east-2']).toBe('alias/rkms-us-east-2');

@@ -91,7 +91,10 @@ it('never answers 500 to any request shape', async () => {
     expect(reply.status, `${method} ${path} (${contentType}) → ${JSON.stringify(reply.body)}`).toBeLessThan(
       500,
     );
-    if (reply.status >= 400) expect(Object.keys(reply.body).sort()).toEqual(['error_message', 'error_type']);
+    if (reply.status >= 400) {
+      expect(Object.keys(reply.body).sort()).toEqual(['error_message', 'error_type', 'request_id']);
+      expect(reply.body.request_id).toBe(reply.headers.get('x-request-id'));
+    }
   }
   // The generator reached both the success and the client-error paths.
   expect(statuses.get(200)).toBeGreaterThan(0);

@@ -179,7 +179,18 @@ describe('GET /openapi.json', () => {
     };
     const get = document.paths['/key']?.get;
     expect(get?.parameters?.find((p) => p.name === 'id')?.description).toMatch(/1–512 characters/);
-    expect(Object.keys(get?.responses ?? {}).sort()).toEqual(['200', '400', '409', '410', '500', '503']);
+    expect(Object.keys(get?.responses ?? {}).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '409',
+      '410',
+      '421',
+      '429',
+      '500',
+      '503',
+    ]);
     for (const [status, response] of Object.entries(get?.responses ?? {})) {
       expect(response.description, status).toBeTruthy();
     }

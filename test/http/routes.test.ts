@@ -98,6 +98,7 @@ describe('DELETE /key and POST /key/restore', () => {
       expect(reply.body).toEqual({
         error_type: 'KeyNotFound',
         error_message: 'no key exists for id "ghost"',
+        request_id: reply.headers.get('x-request-id'),
       });
     }
   });

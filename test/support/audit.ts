@@ -28,6 +28,16 @@ export function auditLogStream(label: string): WriteStream {
   return stream;
 }
 
+let trails = 0;
+
+/**
+ * A file under the audit directory for an RKMS audit trail (`[audit] path`), so the log
+ * audit reads audit lines too: no key may appear in them either.
+ */
+export function auditTrailPath(label: string): string {
+  return path.join(auditDir(), `trail-${label.replace(/[^a-z0-9-]+/gi, '_')}-${process.pid}-${trails++}.log`);
+}
+
 /**
  * The service's real logger configuration (with its redaction) at the most verbose
  * level, writing where the audit will read it.

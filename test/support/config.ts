@@ -9,7 +9,7 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 export function testConfig(
   overrides: DeepPartial<Record<keyof Config, Record<string, unknown>>> = {},
 ): Config {
-  const { server, kms, dynamodb, keys, cache, logger, embedded } = overrides;
+  const { server, kms, dynamodb, keys, cache, logger, embedded, ...security } = overrides;
   return parseConfig(
     {
       server: { port: 0, ...server },
@@ -23,6 +23,8 @@ export function testConfig(
       keys: { ...keys },
       cache: { ...cache },
       embedded: { ...embedded },
+      // auth, audit, rate_limit: as given
+      ...security,
     },
     { baseDir: process.cwd() },
   );

@@ -7,7 +7,9 @@ import { createKeyParts, createService, type KeyParts, type Service } from '../.
 import { EMBEDDED_CREDENTIALS, ensureEmbeddedKeys } from '../../src/cli/embedded.js';
 import { startLocalKms, type LocalKms } from '../../src/localkms/index.js';
 import type { Clock } from '../../src/resilience/clock.js';
-import { auditedLogger } from './audit.js';
+import pino from 'pino';
+import { loggerOptions } from '../../src/config/logging.js';
+import { auditLogStream, auditTrailPath } from './audit.js';
 import { startDynalite, type RunningDynalite } from './dynalite.js';
 
 export interface RunningService {
@@ -30,6 +32,8 @@ export interface Stack {
   kms: LocalKms;
   dynalite: RunningDynalite;
   logger: Logger;
+  /** The file the services' log lines go to (under the audit directory). */
+  logFile: string;
   table: Table;
   /** Starts one more RKMS replica on the same store and KMS. */
   startService(overrides?: Partial<Config>, clock?: Clock): Promise<RunningService>;
@@ -40,7 +44,9 @@ export interface Stack {
 
 /** The real parts over real HTTP: dynalite, the local KMS (in memory), and RKMS replicas. */
 export async function startStack(config: Config, label: string): Promise<Stack> {
-  const logger = auditedLogger(label);
+  // The service's real logger configuration (with its redaction) at the most verbose level.
+  const logStream = auditLogStream(label);
+  const logger = pino({ ...loggerOptions('trace') }, logStream);
   const dynalite = await startDynalite();
   const kms = await startLocalKms({ regions: config.kms.regions, port: 0, logger });
   await ensureEmbeddedKeys(config, kms.url);
@@ -52,6 +58,8 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
     ...config,
     ...overrides,
     dynamodb: { ...config.dynamodb, ...overrides.dynamodb, create_table: !overrides.dynamodb?.endpoint },
+    // Each replica's audit trail goes where the log audit reads it, unless the test chose a path.
+    audit: { path: overrides.audit?.path ?? config.audit.path ?? auditTrailPath(label) },
   });
   const endpointsFor = (overrides: Partial<Config>) =>
     overrides.dynamodb?.endpoint ? { ...endpoints, dynamodb: overrides.dynamodb.endpoint } : endpoints;
@@ -68,6 +76,7 @@ export async function startStack(config: Config, label: string): Promise<Stack> 
     kms,
     dynalite,
     logger,
+    logFile: String(logStream.path),
     table: {
       item: async (id) =>
         (await raw.send(new GetCommand({ TableName, Key: { id }, ConsistentRead: true }))).Item,

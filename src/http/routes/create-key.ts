@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, commonErrors, errorResponse } from '../schemas.js';
+import { keyOptions, recordServed } from '../security/index.js';
 import { keyBody } from './key-body.js';
 
 const schema = {
@@ -22,9 +23,10 @@ const schema = {
 
 /** POST /key?id=<id> — creates the id's key explicitly. */
 export const createKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.post('/key', { schema }, async (request, reply) => {
-    const { key } = await keys.createKey(request.query.id, { log: request.log });
-    return reply.status(201).send(keyBody(request.query.id, key, reply));
+  app.post('/key', { schema, config: { keyAction: 'create' } }, async (request, reply) => {
+    const served = await keys.createKey(request.query.id, keyOptions(request));
+    recordServed(request, served);
+    return reply.status(201).send(keyBody(request.query.id, served.key, reply));
   });
   done();
 };

@@ -32,7 +32,7 @@ const schema = {
 
 /** DELETE /key?id=<id> — schedules the key's destruction after the deletion window. Idempotent. */
 export const deleteKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.delete('/key', { schema }, async (request) =>
+  app.delete('/key', { schema, config: { keyAction: 'delete' } }, async (request) =>
     keyStatusBody(await keys.scheduleDeletion(request.query.id, { log: request.log })),
   );
   done();

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse } from '../schemas.js';
+import { keyOptions, recordServed } from '../security/index.js';
 import { keyBody } from './key-body.js';
 
 const schema = {
@@ -23,8 +24,11 @@ const schema = {
 
 /** GET /key?id=<id> — the data key for the id, created on the first call. */
 export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.get('/key', { schema }, async (request, reply) =>
-    keyBody(request.query.id, (await keys.getKey(request.query.id, { log: request.log })).key, reply),
-  );
+  app.get('/key', { schema, config: { keyAction: 'get' } }, async (request, reply) => {
+    // Creating the key of a new id needs the `create` action too (keyOptions checks it).
+    const served = await keys.getKey(request.query.id, keyOptions(request));
+    recordServed(request, served);
+    return keyBody(request.query.id, served.key, reply);
+  });
   done();
 };

@@ -26,7 +26,7 @@ const schema = {
 
 /** POST /key/restore?id=<id> — cancels a pending deletion; the same key is served again. */
 export const restoreKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.post('/key/restore', { schema }, async (request) =>
+  app.post('/key/restore', { schema, config: { keyAction: 'restore' } }, async (request) =>
     keyStatusBody(await keys.restore(request.query.id, { log: request.log })),
   );
   done();

@@ -1,0 +1,99 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SecurityEvents } from '../../auth/events.js';
+import type { AuditOutcome, AuditRecord } from '../../audit/record.js';
+import type { AuditTrail } from '../../audit/trail.js';
+import { errorBody } from '../errors.js';
+import type { KeyAccess } from './key-guard.js';
+
+const DENIED = new Set([401, 403, 421, 429]);
+
+/**
+ * Writes the audit line of every key-route answer before it leaves. An answer whose line
+ * cannot be written leaves as 503 AuditUnavailable instead, so no key (and no result of an
+ * operation) reaches a caller without its record.
+ */
+export function auditOnSend(audit: AuditTrail, events: SecurityEvents) {
+  return async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    const error = reply.statusCode >= 400 ? errorOf(payload) : undefined;
+    try {
+      await audit.record(recordOf(request, reply.statusCode, error));
+      return payload;
+    } catch (err) {
+      events.emit({ type: 'audit_failed' });
+      request.log.error(
+        { err, status: reply.statusCode },
+        'answer withheld: its audit line could not be written',
+      );
+      void reply
+        .code(503)
+        .removeHeader('www-authenticate')
+        .headers({ 'content-type': 'application/json; charset=utf-8', 'retry-after': '5' });
+      return JSON.stringify(
+        errorBody(
+          'AuditUnavailable',
+          'the audit trail cannot be written, so no key operation is answered; retry later',
+          request.id,
+        ),
+      );
+    }
+  };
+}
+
+function recordOf(
+  request: FastifyRequest,
+  status: number,
+  error: { type?: string; message?: string } | undefined,
+): AuditRecord {
+  const access = request.keyAccess;
+  const authentication = access?.authentication;
+  const id = (request.query as { id?: unknown } | undefined)?.id;
+  const outcome = outcomeOf(status, error?.type, access);
+  return {
+    time: new Date().toISOString(),
+    request_id: request.id,
+    client: authentication?.ok ? authentication.client.name : null,
+    auth: authentication?.ok ? authentication.method : 'none',
+    remote_address: request.ip,
+    action: access?.action ?? request.routeOptions.config.keyAction ?? 'get',
+    ...(typeof id === 'string' ? { id } : {}),
+    outcome,
+    ...(access?.served && status < 300 ? { region: access.served.source } : {}),
+    status,
+    ...(error?.type === undefined ? {} : { error_type: error.type }),
+    ...(outcome === 'denied' && error?.message !== undefined ? { reason: error.message } : {}),
+  };
+}
+
+function outcomeOf(status: number, errorType: string | undefined, access: KeyAccess | null): AuditOutcome {
+  if (status < 300) {
+    if (access?.served) return access.served.created ? 'created' : 'served';
+    switch (access?.action) {
+      case 'delete':
+        return 'deleted';
+      case 'restore':
+        return 'restored';
+      case 'create':
+        return 'created';
+      default:
+        return 'served';
+    }
+  }
+  if (DENIED.has(status)) return 'denied';
+  if (errorType === 'KeyNotFound' || errorType === 'KeyDeleted') return 'not_found';
+  if (errorType === 'KeyPendingDeletion') return 'pending_deletion';
+  return 'failed';
+}
+
+/** The error_type and message of an error answer (bodies are small JSON strings by then). */
+function errorOf(payload: unknown): { type?: string; message?: string } | undefined {
+  if (typeof payload !== 'string') return undefined;
+  try {
+    const body = JSON.parse(payload) as { error_type?: unknown; error_message?: unknown };
+    return {
+      ...(typeof body.error_type === 'string' ? { type: body.error_type } : {}),
+      ...(typeof body.error_message === 'string' ? { message: body.error_message } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
