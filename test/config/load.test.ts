@@ -178,6 +178,22 @@ describe('invalid configs name the field and what it expects', () => {
     ],
     ['an unknown section', { servre: {} }, /servre: unknown setting/],
     [
+      'a port that is not a number',
+      { server: { port: 'eighty' } },
+      /server\.port: must be integer \(got "eighty"\)/,
+    ],
+    ['no KMS regions', { kms: { regions: [] } }, /kms\.regions: must not have fewer than 1 items/],
+    [
+      'a misspelt setting',
+      { dynamodb: { region: 'us-east-1', tabel_name: 'x' } },
+      /dynamodb\.tabel_name: unknown setting \(check its spelling and section\)/,
+    ],
+    [
+      'a key id for an unlisted region',
+      { kms: { regions: ['us-east-1'], key_ids: { 'eu-west-1': 'alias/x' } } },
+      /kms\.key_ids\.eu-west-1: region eu-west-1 is not in kms\.regions/,
+    ],
+    [
       'kms.min_regions above the region count',
       { kms: { regions: ['us-east-1'], min_regions: 2 } },
       /kms\.min_regions: 2 is more than the 1 configured regions/,
