@@ -1,73 +1,33 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
-import { afterAll, describe, expect, it } from 'vitest';
-import { killAllClis, runCli } from '../support/cli.js';
-import { getKey } from '../support/http.js';
+import { describe, expect, it } from 'vitest';
+import { tokenSha256 } from '../../src/auth/token.js';
+import {
+  ANONYMOUS,
+  FULL,
+  LOCKED,
+  PAYMENTS,
+  TEST_TOKEN,
+  at,
+  chart,
+  configToml,
+  find,
+  kinds,
+  render,
+  secretData,
+  withValues,
+  type Dict,
+} from './chart.js';
 import { TemplateError } from './gotemplate.js';
-import { coalescedValues, loadChart, readYaml, renderChart, type Manifest, type Release } from './helm.js';
+import { coalescedValues, readYaml, type Manifest } from './helm.js';
 import { checkFields, validateSchema } from './kubernetes.js';
 
 /**
- * The Helm chart, rendered as `helm template` would (see helm.ts), with the default values
- * and with every optional part switched on; each manifest checked against the Kubernetes
- * API schemas, and the values against values.schema.json as helm install checks them.
+ * The Helm chart, rendered as `helm template` would (see helm.ts): a locked-down release
+ * with the fewest values, one with every optional part on, one with anonymous callers;
+ * each manifest checked against the Kubernetes API schemas, and the values against
+ * values.schema.json as helm install checks them. helm-config.test.ts holds what the
+ * service makes of the rendered config.toml; helm-test-pod.test.ts runs the helm test.
  */
-
-type Dict = Record<string, unknown>;
-
-const CHART_DIR = path.resolve(import.meta.dirname, '../../deploy/helm/rkms');
-const chart = loadChart(CHART_DIR);
-
-const FULL: Dict = {
-  image: { repository: '111122223333.dkr.ecr.us-east-1.amazonaws.com/rkms', tag: '1.2.3' },
-  serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/rkms' } },
-  server: { requestTimeoutMs: 5000, allowedHosts: ['rkms.rkms.svc'] },
-  tls: { enabled: true, cert: 'CERT PEM', key: 'KEY PEM', ca: 'CA PEM' },
-  metrics: { port: 9090 },
-  networkPolicy: {
-    clients: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'payments' } } }],
-    metricsClients: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-    egress: { enabled: true },
-  },
-  autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 12, targetMemoryUtilizationPercentage: 80 },
-  sweep: { enabled: true },
-  repair: { enabled: true, args: ['--verify'] },
-  tests: { token: 'test-token-value' },
-  extraEnv: [{ name: 'RKMS_LOG_LEVEL', value: 'debug' }],
-  imagePullSecrets: [{ name: 'registry' }],
-  nodeSelector: { 'kubernetes.io/os': 'linux' },
-  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'rkms', effect: 'NoSchedule' }],
-  priorityClassName: 'high',
-};
-
-function render(values: Dict = {}): Release {
-  return renderChart(chart, { values, releaseName: 'rkms', namespace: 'rkms' });
-}
-
-function find(release: Release, kind: string, name?: string): Dict {
-  const found = release.manifests.find(
-    (m) => m.doc.kind === kind && (name === undefined || (m.doc.metadata as Dict).name === name),
-  );
-  if (!found) throw new Error(`no ${kind} ${name ?? ''} rendered`);
-  return found.doc;
-}
-
-function kinds(release: Release): string[] {
-  return release.manifests.map((m) => String(m.doc.kind)).sort();
-}
-
-/** A path into a manifest, e.g. at(doc, 'spec.template.spec.containers.0.ports'). */
-function at(doc: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((v, k) => (v as Dict | undefined)?.[k], doc);
-}
-
-function configToml(release: Release): string {
-  return String((find(release, 'ConfigMap').data as Dict)['config.toml']);
-}
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateValues = ajv.compile(chart.schema);
@@ -77,25 +37,45 @@ function schemaErrors(overrides: Dict): string[] {
   return ok ? [] : (validateValues.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
 }
 
+/** The locked-down minimum with these values on top. */
+function locked(overrides: Dict = {}) {
+  return render(withValues(LOCKED, overrides));
+}
+
 describe('the Helm chart renders manifests the Kubernetes API accepts', () => {
   const cases: [string, Dict][] = [
-    ['default values', {}],
+    ['clients and the helm test token, nothing else', LOCKED],
     ['every optional part on', FULL],
+    ['anonymous callers allowed', ANONYMOUS],
     [
       'existing Secrets, minAvailable, no NetworkPolicy',
-      {
+      withValues(LOCKED, {
         tls: { enabled: true, existingSecret: 'rkms-tls', clientCA: true },
-        tests: { existingSecret: 'rkms-test-token', existingSecretKey: 'token' },
+        tests: {
+          token: '',
+          existingSecret: 'rkms-test-token',
+          existingSecretKey: 'token',
+          tokenSha256: 'ab'.repeat(32),
+        },
         podDisruptionBudget: { minAvailable: '50%' },
         networkPolicy: { enabled: false },
         serviceAccount: { create: false, name: 'rkms-irsa' },
-      },
+      }),
+    ],
+    [
+      'gRPC readiness probe, audit file on an emptyDir',
+      withValues(ANONYMOUS, {
+        grpc: { enabled: true },
+        readinessProbe: { httpGet: null, grpc: {} },
+        audit: { destination: 'file' },
+      }),
     ],
   ];
 
   it.each(cases)(
     '%s: every manifest validates against its Kubernetes schema, with no unknown field',
     async (_name, values) => {
+      expect(schemaErrors(values)).toEqual([]);
       const release = render(values);
       expect(release.manifests.length).toBeGreaterThanOrEqual(5);
       for (const m of release.manifests) {
@@ -106,12 +86,13 @@ describe('the Helm chart renders manifests the Kubernetes API accepts', () => {
   );
 
   it('renders the expected objects', () => {
-    expect(kinds(render())).toEqual([
+    expect(kinds(locked())).toEqual([
       'ConfigMap',
       'Deployment',
       'NetworkPolicy',
       'Pod',
       'PodDisruptionBudget',
+      'Secret',
       'Service',
       'ServiceAccount',
     ]);
@@ -131,21 +112,86 @@ describe('the Helm chart renders manifests the Kubernetes API accepts', () => {
   });
 
   it('the checks catch a field the API does not have and a wrong type', async () => {
-    const deployment = structuredClone(find(render(), 'Deployment'));
+    const deployment = structuredClone(find(locked(), 'Deployment'));
     const container = at(deployment, 'spec.template.spec.containers.0') as Dict;
     container.imagePulPolicy = 'Always';
     expect(checkFields([deployment]).join('\n')).toMatch(/imagePulPolicy/);
-    const typed = structuredClone(find(render(), 'Deployment'));
+    const typed = structuredClone(find(locked(), 'Deployment'));
     (typed.spec as Dict).replicas = '3';
     await expect(validateSchema(typed)).rejects.toThrow(/replicas/);
   });
 });
 
-describe('values.schema.json', () => {
-  it('accepts values.yaml and the full-featured values', () => {
+describe('who may call RKMS is an explicit choice', () => {
+  it('the default values do not render: they name neither clients nor anonymous access', () => {
     expect(schemaErrors({})).toEqual([]);
-    expect(schemaErrors(FULL)).toEqual([]);
+    expect(() => render({})).toThrow(TemplateError);
+    expect(() => render({})).toThrow(
+      /auth: say who may call RKMS\. Declare auth\.clients .* or set auth\.allowAnonymous=true .* RKMS refuses to listen on 0\.0\.0\.0 with neither/,
+    );
   });
+
+  it('refuses clients and anonymous access together, and certificate clients without a client CA', () => {
+    expect(() => locked({ auth: { allowAnonymous: true } })).toThrow(/exclude each other/);
+    expect(() =>
+      locked({
+        auth: { clients: [{ name: 'ledger', certSan: 'DNS:x.internal', ids: ['*'], actions: ['get'] }] },
+      }),
+    ).toThrow(
+      /auth\.clients ledger: certSubject and certSan need client certificates: set tls\.enabled with tls\.clientCA/,
+    );
+  });
+
+  it('adds the client helm-test, allowed get and create on the test id only, whose token stays in the Secret', () => {
+    const release = locked();
+    const toml = configToml(release);
+    expect(toml).toContain(
+      '[[auth.clients]]\nname = "helm-test"\n' +
+        `token_sha256 = "${tokenSha256(TEST_TOKEN)}"\n` +
+        'ids = ["rkms-helm-test"]\nactions = ["get","create"]',
+    );
+    expect(toml).not.toContain(TEST_TOKEN);
+    expect(secretData(release)).toEqual({ 'test-token': TEST_TOKEN });
+    expect(() => locked({ auth: { clients: [{ ...PAYMENTS, name: 'helm-test' }] } })).toThrow(
+      /the name helm-test is the chart's client/,
+    );
+  });
+
+  it('asks for the helm test token, or leaves the test out', () => {
+    expect(() => locked({ tests: { token: '' } })).toThrow(
+      /tests: with auth\.clients the helm test needs a token: set tests\.token/,
+    );
+    expect(() => locked({ tests: { token: '', existingSecret: 'rkms-test' } })).toThrow(
+      /tests\.existingSecret: set tests\.tokenSha256 too/,
+    );
+    const untested = locked({ tests: { enabled: false, token: '' } });
+    expect(kinds(untested)).not.toContain('Pod');
+    expect(configToml(untested)).not.toContain('helm-test');
+    expect(() => locked({ tests: { keyId: 'rkms-*' } })).toThrow(/tests\.keyId: no \*, \? or \\/);
+  });
+
+  it('anonymous: no client, no token, no Secret, and a warning in the notes', () => {
+    const release = render(withValues(ANONYMOUS, { tests: { token: TEST_TOKEN } }));
+    expect(configToml(release)).toContain('[auth]\nallow_anonymous = true\n');
+    expect(configToml(release)).not.toContain('[[auth.clients]]');
+    expect(kinds(release)).not.toContain('Secret');
+    expect(at(find(release, 'Pod'), 'spec.containers.0.env')).not.toContainEqual(
+      expect.objectContaining({ name: 'RKMS_TOKEN' }),
+    );
+    expect(release.notes).toMatch(/WARNING: auth\.allowAnonymous is true: anyone who reaches the Service/);
+    expect(locked().notes).toContain('Callers authenticate as one of the clients payments (and helm-test');
+  });
+});
+
+describe('values.schema.json', () => {
+  it('accepts values.yaml and the values of every release rendered here', () => {
+    expect(schemaErrors({})).toEqual([]);
+    expect(schemaErrors(LOCKED)).toEqual([]);
+    expect(schemaErrors(FULL)).toEqual([]);
+    expect(schemaErrors(ANONYMOUS)).toEqual([]);
+  });
+
+  const client = (fields: Dict): Dict => ({ auth: { clients: [{ ...PAYMENTS, ...fields }] } });
 
   it.each<[string, Dict, RegExp]>([
     ['a negative replica count', { replicaCount: -1 }, /replicaCount/],
@@ -158,10 +204,45 @@ describe('values.schema.json', () => {
     ['a misspelt top-level key', { replicaCont: 3 }, /additional properties/],
     ['a misspelt nested key', { networkPolicy: { client: [] } }, /additional properties/],
     ['a port out of range', { server: { port: 70000 } }, /server\/port/],
+    ['a negative port', { server: { port: -1 } }, /server\/port/],
+    ['a negative gRPC port', { grpc: { port: -8 } }, /grpc\/port/],
     ['a port as a string', { metrics: { port: '9090' } }, /metrics\/port/],
     ['a boolean as a string', { tls: { enabled: 'yes' } }, /tls\/enabled/],
     ['an unknown service type', { service: { type: 'Ingress' } }, /service\/type/],
     ['an image digest that is not sha256', { image: { digest: 'latest' } }, /image\/digest/],
+    ['a client without ids', client({ ids: undefined }), /clients\/0 must have required property 'ids'/],
+    ['a client with no id', client({ ids: [] }), /clients\/0\/ids must NOT have fewer than 1 items/],
+    ['a client without actions', client({ actions: undefined }), /must have required property 'actions'/],
+    ['an unknown action', client({ actions: ['get', 'read'] }), /actions\/1 must be equal to one of/],
+    [
+      'a client without a credential',
+      client({ tokenSha256: undefined }),
+      /clients\/0 must have required property 'tokenSha256'/,
+    ],
+    ['a token instead of its hash', client({ tokenSha256: TEST_TOKEN }), /tokenSha256 must match pattern/],
+    ['a client name with a space', client({ name: 'pay ments' }), /name must match pattern/],
+    ['a misspelt client setting', client({ token_sha256: 'ab'.repeat(32) }), /additional properties/],
+    ['a negative per-client limit', client({ requestsPerMinute: -1 }), /requestsPerMinute must be >= 0/],
+    ['allowAnonymous as a string', { auth: { allowAnonymous: 'true' } }, /allowAnonymous must be boolean/],
+    ['an unknown audit destination', { audit: { destination: 's3' } }, /audit\/destination/],
+    ['a negative rate limit', { rateLimit: { createsPerMinute: -5 } }, /rateLimit\/createsPerMinute/],
+    [
+      'a drain shorter than the service allows',
+      { server: { shutdownTimeoutMs: 0 } },
+      /server\/shutdownTimeoutMs must be >= 100/,
+    ],
+    ['a Host name with a path', { server: { allowedHosts: ['rkms/x'] } }, /allowedHosts\/0/],
+    [
+      'a readiness probe both HTTP and gRPC',
+      { readinessProbe: { grpc: {} } },
+      /readinessProbe must match exactly one schema/,
+    ],
+    ['a test id that is a pattern', { tests: { keyId: 'tenant-*' } }, /tests\/keyId must match pattern/],
+    [
+      'a test token with a space',
+      { tests: { token: 'not a token at all!' } },
+      /tests\/token must match pattern/,
+    ],
   ])('rejects %s', (_name, overrides, message) => {
     expect(schemaErrors(overrides).join('\n')).toMatch(message);
   });
@@ -169,7 +250,7 @@ describe('values.schema.json', () => {
 
 describe('PodDisruptionBudget', () => {
   const spec = (values: Dict) =>
-    find(render({ podDisruptionBudget: values }), 'PodDisruptionBudget').spec as Dict;
+    find(locked({ podDisruptionBudget: values }), 'PodDisruptionBudget').spec as Dict;
 
   it('keeps an explicit maxUnavailable: 0 (it used to become 1)', () => {
     expect(spec({ maxUnavailable: 0 })).toMatchObject({ maxUnavailable: 0 });
@@ -187,15 +268,15 @@ describe('PodDisruptionBudget', () => {
   });
 
   it('fails when neither is set, and can be left out', () => {
-    expect(() => render({ podDisruptionBudget: { maxUnavailable: null } })).toThrow(
+    expect(() => locked({ podDisruptionBudget: { maxUnavailable: null } })).toThrow(
       /maxUnavailable or minAvailable/,
     );
-    expect(kinds(render({ podDisruptionBudget: { enabled: false } }))).not.toContain('PodDisruptionBudget');
+    expect(kinds(locked({ podDisruptionBudget: { enabled: false } }))).not.toContain('PodDisruptionBudget');
   });
 });
 
 describe('NetworkPolicy', () => {
-  it('lets only the configured clients and the helm test pod reach the API port, and scrapers the metrics port', () => {
+  it('lets only the configured clients and the helm test pod reach the API ports, and scrapers the metrics port', () => {
     const release = render(FULL);
     const policy = find(release, 'NetworkPolicy').spec as Dict;
     const deployment = find(release, 'Deployment');
@@ -203,7 +284,10 @@ describe('NetworkPolicy', () => {
     expect(policy.podSelector).toEqual(at(deployment, 'spec.selector'));
     expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
     const [api, metrics] = policy.ingress as Dict[];
-    expect(api?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    expect(api?.ports).toEqual([
+      { port: 'http', protocol: 'TCP' },
+      { port: 'grpc', protocol: 'TCP' },
+    ]);
     expect(api?.from).toEqual([
       { podSelector: { matchLabels: at(testPod, 'metadata.labels') } },
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'payments' } } },
@@ -218,45 +302,31 @@ describe('NetworkPolicy', () => {
     });
   });
 
-  it('by default admits only the test pod and leaves egress alone', () => {
-    const policy = find(render(), 'NetworkPolicy').spec as Dict;
+  it('by default admits only the test pod, to the HTTP port, and leaves egress alone', () => {
+    const policy = find(locked(), 'NetworkPolicy').spec as Dict;
     expect(policy.policyTypes).toEqual(['Ingress']);
     expect(policy.ingress).toHaveLength(1);
+    expect(at(policy, 'ingress.0.ports')).toEqual([{ port: 'http', protocol: 'TCP' }]);
     expect(at(policy, 'ingress.0.from')).toHaveLength(1);
     expect(policy).not.toHaveProperty('egress');
   });
 });
 
-describe('Deployment and config.toml', () => {
-  it('renders [server], [server.tls] and [metrics] from the values the probes, ports and mounts use', () => {
+describe('Deployment, Service and Secret', () => {
+  it('gives HTTP, gRPC and metrics a port each, in the pod and the Service, and mounts what config.toml names', () => {
     const release = render(FULL);
-    const toml = configToml(release);
-    expect(toml).toContain(
-      '[server]\nhost = "0.0.0.0"\nport = 8080\napi_version = "v1"\nshutdown_timeout_ms = 20000',
-    );
-    expect(toml).toContain('request_timeout_ms = 5000\nallowed_hosts = ["rkms.rkms.svc"]');
-    expect(toml).toContain(
-      '[server.tls]\ncert = "/etc/rkms/tls/tls.crt"\nkey = "/etc/rkms/tls/tls.key"\nca = "/etc/rkms/tls/ca.crt"',
-    );
-    expect(toml).toContain('[metrics]\nport = 9090');
-    expect(toml).toContain('[kms]\nregions = ["us-east-1", "us-east-2", "us-west-1"]');
-
     const pod = at(find(release, 'Deployment'), 'spec.template.spec') as Dict;
     const container = at(pod, 'containers.0') as Dict;
     expect(container.ports).toEqual([
       { name: 'http', containerPort: 8080, protocol: 'TCP' },
-      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+      { name: 'grpc', containerPort: 9090, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9100, protocol: 'TCP' },
     ]);
-    expect(at(container, 'readinessProbe.httpGet')).toEqual({
-      path: '/readyz',
-      port: 'http',
-      scheme: 'HTTPS',
-    });
-    expect(at(container, 'livenessProbe.httpGet')).toEqual({
-      path: '/healthz',
-      port: 'http',
-      scheme: 'HTTPS',
-    });
+    expect(at(find(release, 'Service'), 'spec.ports')).toEqual([
+      { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' },
+      { name: 'grpc', port: 9090, targetPort: 'grpc', protocol: 'TCP' },
+      { name: 'metrics', port: 9100, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
     expect(at(pod, 'volumes.0.projected.sources')).toEqual([
       { configMap: { name: 'rkms' } },
       {
@@ -270,45 +340,121 @@ describe('Deployment and config.toml', () => {
         },
       },
     ]);
-    const service = find(release, 'Service').spec as Dict;
-    expect(service.ports).toEqual([
-      { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' },
-      { name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' },
-    ]);
-    expect(at(find(release, 'Secret'), 'data')).toEqual({
-      'tls.crt': Buffer.from('CERT PEM').toString('base64'),
-      'tls.key': Buffer.from('KEY PEM').toString('base64'),
-      'ca.crt': Buffer.from('CA PEM').toString('base64'),
-      'test-token': Buffer.from('test-token-value').toString('base64'),
+    expect(secretData(release)).toEqual({
+      'tls.crt': 'CERT PEM',
+      'tls.key': 'KEY PEM',
+      'ca.crt': 'CA PEM',
+      'test-token': TEST_TOKEN,
     });
   });
 
-  it('plain HTTP without TLS, and no Secret when nothing needs one', () => {
-    const release = render();
-    const container = at(find(release, 'Deployment'), 'spec.template.spec.containers.0') as Dict;
-    expect(at(container, 'readinessProbe.httpGet.scheme')).toBe('HTTP');
-    expect(configToml(release)).not.toMatch(/^\[server\.tls\]$|^\[metrics\]$/m);
-    expect(kinds(release)).not.toContain('Secret');
+  it('probes /healthz and /readyz on the HTTP port, over HTTPS with TLS, with neither token nor certificate', () => {
+    const probes = (values: Dict) => {
+      const container = at(find(render(values), 'Deployment'), 'spec.template.spec.containers.0') as Dict;
+      return { liveness: container.livenessProbe as Dict, readiness: container.readinessProbe as Dict };
+    };
+    const tls = probes(FULL);
+    expect(tls.liveness.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTPS' });
+    expect(tls.readiness.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTPS' });
+    expect(JSON.stringify(tls)).not.toMatch(/httpHeaders|Authorization/i);
+    expect(probes(LOCKED).readiness.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTP' });
   });
 
-  it('refuses a config that defines [server] or [metrics] itself', () => {
-    expect(() => render({ config: '[server]\nport = 9000\n' })).toThrow(TemplateError);
-    expect(() => render({ config: '[kms]\nregions = ["us-east-1"]\n [ metrics ]\nport = 1\n' })).toThrow(
-      /\[metrics\]/,
+  it('can probe readiness with the gRPC health service instead, where the kubelet can speak to it', () => {
+    const grpcProbe = { grpc: { enabled: true }, readinessProbe: { httpGet: null, grpc: {} } };
+    const container = at(find(locked(grpcProbe), 'Deployment'), 'spec.template.spec.containers.0') as Dict;
+    expect(container.readinessProbe).toEqual({
+      grpc: { port: 9090 },
+      periodSeconds: 5,
+      timeoutSeconds: 3,
+      failureThreshold: 2,
+    });
+    const named = locked({
+      ...grpcProbe,
+      readinessProbe: { httpGet: null, grpc: { service: 'rkms.v1.Rkms' } },
+    });
+    expect(at(find(named, 'Deployment'), 'spec.template.spec.containers.0.readinessProbe.grpc')).toEqual({
+      port: 9090,
+      service: 'rkms.v1.Rkms',
+    });
+    expect(() => locked({ readinessProbe: { httpGet: null, grpc: {} } })).toThrow(
+      /readinessProbe\.grpc: needs grpc\.enabled/,
+    );
+    expect(() => render(withValues(FULL, { readinessProbe: { httpGet: null, grpc: {} } }))).toThrow(
+      /the kubelet's gRPC probe cannot speak TLS/,
     );
   });
 
+  it('refuses two settings on one port', () => {
+    expect(() => locked({ grpc: { enabled: true, port: 8080 } })).toThrow(
+      /grpc\.port and server\.port are both 8080: each needs a port of its own/,
+    );
+    expect(() => render(withValues(FULL, { metrics: { port: 9090 } }))).toThrow(
+      /grpc\.port and metrics\.port are both 9090/,
+    );
+  });
+
+  it('writes the audit trail to stdout by default: no volume', () => {
+    const pod = at(find(locked(), 'Deployment'), 'spec.template.spec') as Dict;
+    expect(JSON.stringify(pod)).not.toMatch(/audit/);
+  });
+
+  it('or to a file: a directory per pod on a shared claim, or the pod’s own emptyDir', () => {
+    const onClaim = at(find(render(FULL), 'Deployment'), 'spec.template.spec') as Dict;
+    expect(onClaim.volumes).toContainEqual({
+      name: 'audit',
+      persistentVolumeClaim: { claimName: 'rkms-audit' },
+    });
+    expect(at(onClaim, 'containers.0.volumeMounts')).toContainEqual({
+      name: 'audit',
+      mountPath: '/var/log/rkms',
+      subPathExpr: '$(RKMS_POD_NAME)',
+    });
+    expect(at(onClaim, 'containers.0.env')).toContainEqual({
+      name: 'RKMS_POD_NAME',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
+    expect(at(onClaim, 'securityContext')).toMatchObject({ fsGroup: 1000 });
+
+    const own = at(
+      find(locked({ audit: { destination: 'file' } }), 'Deployment'),
+      'spec.template.spec',
+    ) as Dict;
+    expect(own.volumes).toContainEqual({ name: 'audit', emptyDir: { sizeLimit: '1Gi' } });
+    expect(at(own, 'containers.0.volumeMounts')).toContainEqual({
+      name: 'audit',
+      mountPath: '/var/log/rkms',
+    });
+    expect(at(own, 'containers.0.env')).not.toContainEqual(
+      expect.objectContaining({ name: 'RKMS_POD_NAME' }),
+    );
+    // The jobs write no audit lines: no audit volume in the CronJobs.
+    const repair = find(render(FULL), 'CronJob', 'rkms-repair');
+    expect(JSON.stringify(at(repair, 'spec.jobTemplate.spec.template.spec.volumes'))).not.toMatch(/audit/);
+  });
+
+  it('no Secret when nothing needs one', () => {
+    const release = render(ANONYMOUS);
+    const container = at(find(release, 'Deployment'), 'spec.template.spec.containers.0') as Dict;
+    expect(at(container, 'readinessProbe.httpGet.scheme')).toBe('HTTP');
+    expect(kinds(release)).not.toContain('Secret');
+  });
+
   it('gives the drain its time: grace period = preStop sleep + shutdown timeout + margin', () => {
-    const spec = (values: Dict) => at(find(render(values), 'Deployment'), 'spec.template.spec') as Dict;
+    const spec = (values: Dict) => at(find(locked(values), 'Deployment'), 'spec.template.spec') as Dict;
     expect(spec({}).terminationGracePeriodSeconds).toBe(5 + 20 + 5);
     expect(
       spec({ preStopSleepSeconds: 10, server: { shutdownTimeoutMs: 45_500 } }).terminationGracePeriodSeconds,
     ).toBe(10 + 46 + 5);
     expect(at(spec({}), 'containers.0.lifecycle.preStop.exec.command')).toEqual(['sleep', '5']);
+    // gRPC drains beside HTTP, within the same bound.
+    expect(() => locked({ grpc: { enabled: true, shutdownTimeoutMs: 30_000 } })).toThrow(
+      /grpc\.shutdownTimeoutMs: at most server\.shutdownTimeoutMs/,
+    );
   });
 
   it('spreads the replicas over zones and nodes, and runs non-root on a read-only root filesystem', () => {
-    const spec = at(find(render(), 'Deployment'), 'spec') as Dict;
+    const spec = at(find(locked(), 'Deployment'), 'spec') as Dict;
     expect(spec.replicas).toBe(3);
     expect(at(spec, 'template.spec.topologySpreadConstraints')).toEqual([
       expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', labelSelector: spec.selector }),
@@ -336,7 +482,7 @@ describe('Deployment and config.toml', () => {
         },
       ],
     });
-    expect(() => render({ autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 3 } })).toThrow(
+    expect(() => locked({ autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 3 } })).toThrow(
       /maxReplicas/,
     );
   });
@@ -356,8 +502,8 @@ describe('Deployment and config.toml', () => {
   });
 });
 
-describe('helm test', () => {
-  it('is a test hook pod outside the Service that reaches it by its DNS name, with the token from the Secret', () => {
+describe('the helm test pod', () => {
+  it('is a test hook outside the Service that reaches it by its DNS name, with the token from the Secret', () => {
     const release = render(FULL);
     const pod = find(release, 'Pod');
     expect((at(pod, 'metadata.annotations') as Dict)['helm.sh/hook']).toBe('test');
@@ -370,41 +516,47 @@ describe('helm test', () => {
       name: 'RKMS_TOKEN',
       valueFrom: { secretKeyRef: { name: 'rkms', key: 'test-token' } },
     });
+    expect(JSON.stringify(pod)).not.toContain(TEST_TOKEN);
   });
 
-  const dirs: string[] = [];
-  afterAll(async () => {
-    killAllClis();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-
-  it("its script GETs one key twice from a running rkms and prints only the key's length", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'rkms-helm-test-'));
-    dirs.push(dir);
-    const config = path.join(dir, 'config.toml');
-    await writeFile(
-      config,
-      [
-        '[server]\nport = 0',
-        '[kms]\nregions = ["us-east-1", "us-east-2", "us-west-1"]',
-        '[dynamodb]\nregion = "us-east-1"\ntable_name = "rkms_keys"',
-        `[embedded]\nkms = true\ndynamodb = true\ndata_dir = ${JSON.stringify(path.join(dir, 'data'))}`,
-      ].join('\n'),
-    );
-    const server = runCli(['serve', '--config', config]);
-    const [, url] = await server.waitFor(/RKMS listening on (http:\/\/\S+)/);
-
-    const container = at(find(render(), 'Pod'), 'spec.containers.0') as { command: string[]; args: string[] };
-    const [node, ...flags] = container.command;
-    expect(node).toBe('node');
-    const run = await promisify(execFile)(process.execPath, [...flags, ...container.args], {
-      env: { ...process.env, RKMS_URL: url, RKMS_TEST_ID: 'rkms-helm-test' },
+  it('takes the token from an existing Secret, whose hash then comes from tests.tokenSha256', () => {
+    const hash = 'cd'.repeat(32);
+    const release = locked({
+      tests: { token: '', existingSecret: 'rkms-test', existingSecretKey: 'token', tokenSha256: hash },
     });
-    expect(run.stdout).toMatch(/^ok: http:\/\/127\.0\.0\.1:\d+ returned the same 32-byte key twice\n$/);
-    const key = await getKey(url ?? '', 'rkms-helm-test');
-    expect(key.status).toBe(200);
-    expect(run.stdout + run.stderr).not.toContain(String(key.body.key));
-    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(at(find(release, 'Pod'), 'spec.containers.0.env')).toContainEqual({
+      name: 'RKMS_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'rkms-test', key: 'token' } },
+    });
+    expect(configToml(release)).toContain(`name = "helm-test"\ntoken_sha256 = "${hash}"`);
+    expect(kinds(release)).not.toContain('Secret');
+  });
+
+  it('over HTTPS verifies the certificate with ca.crt of the TLS Secret, another Secret, or not at all', () => {
+    const podSpec = (values: Dict) => at(find(render(values), 'Pod'), 'spec') as Dict;
+    const verifying = podSpec(FULL);
+    expect(at(verifying, 'containers.0.env')).toContainEqual({
+      name: 'NODE_EXTRA_CA_CERTS',
+      value: '/etc/rkms-test/ca.crt',
+    });
+    expect(verifying.volumes).toEqual([
+      { name: 'ca', secret: { secretName: 'rkms', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+    ]);
+    const other = podSpec(
+      withValues(FULL, { tests: { tls: { caSecret: 'cluster-ca', caSecretKey: 'root.pem' } } }),
+    );
+    expect(other.volumes).toEqual([
+      { name: 'ca', secret: { secretName: 'cluster-ca', items: [{ key: 'root.pem', path: 'ca.crt' }] } },
+    ]);
+    const skipping = podSpec(withValues(FULL, { tests: { tls: { insecureSkipVerify: true } } }));
+    expect(at(skipping, 'containers.0.env')).toContainEqual({
+      name: 'NODE_TLS_REJECT_UNAUTHORIZED',
+      value: '0',
+    });
+    expect(skipping).not.toHaveProperty('volumes');
+    expect(() => locked({ tls: { enabled: true, cert: 'CERT PEM', key: 'KEY PEM' } })).toThrow(
+      /tests\.tls: over HTTPS the helm test verifies the server's certificate, and has no CA/,
+    );
   });
 });
 
