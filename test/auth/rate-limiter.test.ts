@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ClientRegistry, type Client } from '../../src/auth/clients.js';
-import { TooManyRequestsError } from '../../src/auth/errors.js';
+import { TooManyRequestsError, type RateLimitKind } from '../../src/auth/errors.js';
 import { SecurityEvents, type SecurityEvent } from '../../src/auth/events.js';
-import { addressKey, RateLimiter } from '../../src/auth/rate-limiter.js';
+import { addressKey, RateLimiter, type Caller } from '../../src/auth/rate-limiter.js';
 import { tokenSha256 } from '../../src/auth/token.js';
 
 const registry = new ClientRegistry({
@@ -35,10 +35,10 @@ function limiter(settings = { requests_per_minute: 3, creates_per_minute: 2 }) {
 }
 
 /** The calls allowed (true) and refused (false), in order. */
-function run(check: () => void, times: number): boolean[] {
+function run(limits: RateLimiter, caller: Caller, kind: RateLimitKind, times: number): boolean[] {
   return Array.from({ length: times }, () => {
     try {
-      check();
+      limits.check(caller, kind);
       return true;
     } catch (err) {
       if (!(err instanceof TooManyRequestsError)) throw err;
@@ -51,7 +51,7 @@ describe('RateLimiter', () => {
   it('allows requests_per_minute calls per client in a window that starts at its first call, then refuses until it ends', () => {
     const { limiter: limits, clock, events } = limiter();
     const app = { client: clientOf('app-token'), address: '10.0.0.1' };
-    expect(run(() => limits.check(app, 'requests'), 5)).toEqual([true, true, true, false, false]);
+    expect(run(limits, app, 'requests', 5)).toEqual([true, true, true, false, false]);
     clock.now += 20_500;
     let refusal: unknown;
     try {
@@ -68,35 +68,27 @@ describe('RateLimiter', () => {
     });
     expect(events).toContainEqual({ type: 'rate_limited', client: 'app', limit: 'requests' });
     clock.now += 39_500;
-    expect(run(() => limits.check(app, 'requests'), 4)).toEqual([true, true, true, false]);
+    expect(run(limits, app, 'requests', 4)).toEqual([true, true, true, false]);
   });
 
   it('counts a client by name from any address, and anyone else by address', () => {
     const { limiter: limits } = limiter();
     const app = clientOf('app-token');
-    expect(run(() => limits.check({ client: app, address: '10.0.0.1' }, 'requests'), 2)).toEqual([
-      true,
-      true,
-    ]);
-    expect(run(() => limits.check({ client: app, address: '10.0.0.2' }, 'requests'), 2)).toEqual([
-      true,
-      false,
-    ]);
+    expect(run(limits, { client: app, address: '10.0.0.1' }, 'requests', 2)).toEqual([true, true]);
+    expect(run(limits, { client: app, address: '10.0.0.2' }, 'requests', 2)).toEqual([true, false]);
     const nobody = { client: undefined, address: '10.0.0.1' };
-    expect(run(() => limits.check(nobody, 'requests'), 4)).toEqual([true, true, true, false]);
-    expect(run(() => limits.check({ client: undefined, address: '10.0.0.3' }, 'requests'), 1)).toEqual([
-      true,
-    ]);
+    expect(run(limits, nobody, 'requests', 4)).toEqual([true, true, true, false]);
+    expect(run(limits, { client: undefined, address: '10.0.0.3' }, 'requests', 1)).toEqual([true]);
   });
 
   it('keeps creations apart from requests, and takes a client’s own limits over [rate_limit] (0: none)', () => {
     const { limiter: limits, events } = limiter();
     const bulk = { client: clientOf('bulk-token'), address: '10.0.0.1' };
-    expect(run(() => limits.check(bulk, 'requests'), 50).every(Boolean)).toBe(true);
-    expect(run(() => limits.check(bulk, 'creates'), 6)).toEqual([true, true, true, true, true, false]);
+    expect(run(limits, bulk, 'requests', 50).every(Boolean)).toBe(true);
+    expect(run(limits, bulk, 'creates', 6)).toEqual([true, true, true, true, true, false]);
     const app = { client: clientOf('app-token'), address: '10.0.0.1' };
-    expect(run(() => limits.check(app, 'creates'), 3)).toEqual([true, true, false]);
-    expect(run(() => limits.check(app, 'requests'), 3)).toEqual([true, true, true]);
+    expect(run(limits, app, 'creates', 3)).toEqual([true, true, false]);
+    expect(run(limits, app, 'requests', 3)).toEqual([true, true, true]);
     expect(events).toEqual([
       { type: 'rate_limited', client: 'bulk', limit: 'creates' },
       { type: 'rate_limited', client: 'app', limit: 'creates' },
@@ -105,15 +97,14 @@ describe('RateLimiter', () => {
 
   it('counts every address of an IPv6 /64 as one, and an IPv4-mapped address as its IPv4 address', () => {
     const { limiter: limits } = limiter();
-    const from = (address: string) => () => {
-      limits.check({ client: undefined, address }, 'requests');
-    };
-    expect(run(from('2001:db8:1:2::1'), 1)).toEqual([true]);
-    expect(run(from('2001:db8:1:2:ffff::9'), 1)).toEqual([true]);
-    expect(run(from('2001:0db8:0001:0002:0:0:0:abcd'), 2)).toEqual([true, false]);
-    expect(run(from('2001:db8:1:3::1'), 1)).toEqual([true]);
-    expect(run(from('::ffff:192.0.2.7'), 2)).toEqual([true, true]);
-    expect(run(from('192.0.2.7'), 2)).toEqual([true, false]);
+    const from = (address: string, times: number) =>
+      run(limits, { client: undefined, address }, 'requests', times);
+    expect(from('2001:db8:1:2::1', 1)).toEqual([true]);
+    expect(from('2001:db8:1:2:ffff::9', 1)).toEqual([true]);
+    expect(from('2001:0db8:0001:0002:0:0:0:abcd', 2)).toEqual([true, false]);
+    expect(from('2001:db8:1:3::1', 1)).toEqual([true]);
+    expect(from('::ffff:192.0.2.7', 2)).toEqual([true, true]);
+    expect(from('192.0.2.7', 2)).toEqual([true, false]);
     expect(addressKey('fe80::1%eth0')).toBe(addressKey('fe80::2'));
     expect(addressKey('64:ff9b::192.0.2.1')).toBe(addressKey('64:ff9b::1'));
   });

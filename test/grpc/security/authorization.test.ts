@@ -47,7 +47,16 @@ const MATRIX: Record<Exclude<Caller, 'admin'>, Record<IdClass, Row>> = {
   billing: { 'billing/': EVERYTHING, 'shared/': EVERYTHING, 'other/': ALL_DENIED },
   // May read, not create: a GetKey of an id without a key is NOT_FOUND, as HTTP's 404.
   reader: {
-    'billing/': ['OK', 'NOT_FOUND', ...(Array<Status>(6).fill('PERMISSION_DENIED') as Status[])] as Row,
+    'billing/': [
+      'OK',
+      'NOT_FOUND',
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+    ],
     'shared/': ALL_DENIED,
     'other/': ALL_DENIED,
   },
