@@ -24,14 +24,50 @@ export interface AuditRecord {
   outcome: AuditOutcome;
   /** For a key handed out: the KMS region that decrypted or generated it, or `cache`. */
   region?: string;
+  /** The HTTP status of the answer; for a gRPC call, the status HTTP answers the same outcome with. */
   status: number;
   /** For a refusal or a failure: the answer's error_type… */
   error_type?: string;
   /** …and, for a refusal, its message (which rule, or what was missing). */
   reason?: string;
+  /** Only on lines of gRPC calls (HTTP lines have neither field): the transport, and the call's status code. */
+  transport?: 'grpc';
+  grpc_status?: string;
 }
 
 /** A record as one line of JSON: fixed field order, a type marker apart from the service log's lines. */
 export function auditLine(record: AuditRecord): string {
   return `${JSON.stringify({ type: 'audit', ...record })}\n`;
+}
+
+/** The refusals of access control (who calls, how often, by which Host), by their error_type. */
+const DENIALS: ReadonlySet<string> = new Set([
+  'Unauthorized',
+  'Forbidden',
+  'TooManyRequests',
+  'HostNotAllowed',
+]);
+
+/** How an operation ended: with a key handed out (and whether it made it), or with an error_type. */
+export type OperationResult = { served?: { created: boolean } } | { errorType: string };
+
+/** The outcome an audit line names, by one rule for every transport. */
+export function auditOutcome(action: Action, result: OperationResult): AuditOutcome {
+  if ('errorType' in result) {
+    if (DENIALS.has(result.errorType)) return 'denied';
+    if (result.errorType === 'KeyNotFound' || result.errorType === 'KeyDeleted') return 'not_found';
+    if (result.errorType === 'KeyPendingDeletion') return 'pending_deletion';
+    return 'failed';
+  }
+  if (result.served) return result.served.created ? 'created' : 'served';
+  switch (action) {
+    case 'delete':
+      return 'deleted';
+    case 'restore':
+      return 'restored';
+    case 'create':
+      return 'created';
+    default:
+      return 'served';
+  }
 }

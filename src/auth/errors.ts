@@ -12,6 +12,19 @@ export class UnauthorizedError extends Error {
   }
 }
 
+const CHALLENGE = 'Bearer realm="rkms"';
+
+/** The refusal of a caller that did not authenticate, with the challenge its problem calls for. */
+export function unauthorizedError(
+  problem: 'missing' | 'malformed' | 'unknown',
+  message: string,
+): UnauthorizedError {
+  return new UnauthorizedError(
+    message,
+    problem === 'missing' ? CHALLENGE : `${CHALLENGE}, error="invalid_token"`,
+  );
+}
+
 /** A known client outside its actions or ids; the message names the rule. */
 export class ForbiddenError extends Error {
   override name = 'ForbiddenError';

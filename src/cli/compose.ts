@@ -2,6 +2,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { grpcSecurityFrom } from '../grpc/security/index.js';
 import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
 import { buildApp } from '../http/app.js';
 import { drain } from '../http/drain.js';
@@ -161,6 +162,8 @@ export async function createService(
           logger,
           serving: () => lifecycle.phase === 'serving',
           shutdownTimeoutMs: config.grpc.shutdown_timeout_ms,
+          // The same clients, limits, audit trail and TLS as HTTP.
+          ...grpcSecurityFrom(security),
         });
   const sweeper = startSweeper(parts.keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ClientRegistry } from '../auth/clients.js';
 import { SecurityEvents } from '../auth/events.js';
+import { RateLimiter } from '../auth/rate-limiter.js';
 import { AuditTrail } from '../audit/trail.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -8,7 +9,7 @@ import { isLoopbackName } from '../http/hosts.js';
 import type { SecurityParts } from '../http/security/index.js';
 import { TlsCredentials } from '../http/security/tls.js';
 
-/** The parts of access control a server (HTTP today, gRPC tomorrow) shares, and what SIGHUP refreshes. */
+/** The parts of access control the HTTP and gRPC servers share, and what SIGHUP refreshes. */
 export interface Security extends SecurityParts {
   /** Reads the TLS files again and reopens the audit file (SIGHUP). */
   reload(): Promise<void>;
@@ -30,10 +31,12 @@ export async function createSecurity(config: Config, logger: Logger): Promise<Se
     await audit.close();
     throw err;
   }
+  const events = new SecurityEvents();
   return {
     clients: new ClientRegistry(config.auth),
     audit,
-    events: new SecurityEvents(),
+    events,
+    limiter: new RateLimiter(config.rate_limit, events),
     tls,
     async reload() {
       await Promise.all([
@@ -52,13 +55,24 @@ export async function createSecurity(config: Config, logger: Logger): Promise<Se
 
 /**
  * Refuses to listen beyond this machine with nobody to authenticate: whoever reaches the
- * port could read, create and delete every key. `[auth] allow_anonymous = true` says it is meant.
+ * port — HTTP's or gRPC's — could read, create and delete every key. `[auth] allow_anonymous = true`
+ * says it is meant.
  */
 export function checkExposure(config: Config): void {
-  if (isLoopbackName(config.server.host) || config.auth.clients.length > 0 || config.auth.allow_anonymous)
-    return;
+  if (config.auth.clients.length > 0 || config.auth.allow_anonymous) return;
+  const listeners: [setting: string, host: string][] = [['server.host', config.server.host]];
+  if (config.grpc.port !== undefined) {
+    listeners.push([
+      config.grpc.host === undefined ? 'server.host' : 'grpc.host',
+      config.grpc.host ?? config.server.host,
+    ]);
+  }
+  const exposed = listeners.find(([, host]) => !isLoopbackName(host));
+  if (!exposed) return;
+  const [setting, host] = exposed;
+  const port = setting === 'grpc.host' ? 'the gRPC port' : 'the port';
   throw new ConfigError(
-    `server.host: RKMS listens on ${config.server.host}, beyond this machine, and no [[auth.clients]] are declared, so anyone who reaches the port could read, create and delete every key. ` +
+    `${setting}: RKMS listens on ${host}, beyond this machine, and no [[auth.clients]] are declared, so anyone who reaches ${port} could read, create and delete every key. ` +
       'Declare clients (rkms token prints one), or set [auth] allow_anonymous = true to allow anonymous callers explicitly.',
   );
 }

@@ -80,19 +80,23 @@ function banner(server: RunningServer, config: Config): string {
   const lines = [
     `RKMS listening on ${server.url}`,
     ...(server.grpcAddress
-      ? [`  gRPC: ${server.grpcAddress} (rkms.v1.Rkms, grpc.health.v1.Health, reflection)`]
+      ? [
+          `  gRPC${config.server.tls ? ' (TLS)' : ''}: ${server.grpcAddress} (rkms.v1.Rkms, grpc.health.v1.Health, reflection)`,
+        ]
       : []),
     `  KMS regions: ${regions.join(', ')}; new keys need ${config.kms.min_regions ?? 1} of them`,
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
     ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : []),
     ...server.embedded.map((p) => `  embedded: ${p}`),
-    `  clients: ${clients > 0 ? `${clients} declared; every key request needs a token or a client certificate` : 'none declared; every caller is anonymous'}`,
+    `  clients: ${clients > 0 ? `${clients} declared; every key request and gRPC call needs a token or a client certificate` : 'none declared; every caller is anonymous'}`,
     `  audit trail: ${config.audit.path ?? 'stdout'}`,
     '',
     'Try it:',
     `  curl ${clients > 0 ? `-H "Authorization: Bearer $RKMS_TOKEN" ` : ''}'${server.url}/key?id=my-first-key'`,
     ...(server.grpcAddress
-      ? [`  grpcurl -plaintext -d '{"id":"my-first-key"}' ${server.grpcAddress} rkms.v1.Rkms/GetKey`]
+      ? [
+          `  grpcurl ${config.server.tls ? '' : '-plaintext '}${clients > 0 ? `-H "authorization: Bearer $RKMS_TOKEN" ` : ''}-d '{"id":"my-first-key"}' ${server.grpcAddress} rkms.v1.Rkms/GetKey`,
+        ]
       : []),
     '',
   ];

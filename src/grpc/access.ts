@@ -1,64 +1,56 @@
 import type { PeerCertificate } from 'node:tls';
-import type { Metadata } from '@grpc/grpc-js';
+import type { Action } from '../config/security-schema.js';
 
 /**
- * Where authentication, authorization and the audit trail plug in. The gRPC service calls
- * them when given; the HTTP API's implementations are meant to be passed here as they are
- * (through a small adapter), so both transports share one policy and one trail.
+ * Where access control plugs into the gRPC service: one `CallAccess` per call, asked at the
+ * points where the HTTP key routes ask theirs (src/http/security/key-guard.ts), so both
+ * transports make the same decisions in the same order and write one audit trail.
+ * src/grpc/security/ builds it from the parts HTTP uses.
  */
 
-export type KeyAction = 'get' | 'create' | 'delete' | 'restore';
+export type KeyAction = Action;
 
-/** What the authorize hook decides on: who calls (token, certificate), for which id and action. */
-export interface AccessRequest {
-  action: KeyAction;
-  /** A valid id: authorization runs after validation and before the key service, so a refused caller learns nothing about the id. */
-  id: string;
-  /** The token of an `authorization: Bearer <token>` metadata entry. */
-  bearerToken: string | undefined;
-  /** The client's certificate, on a TLS connection where the client sent one (mTLS). */
-  peerCertificate: PeerCertificate | undefined;
-  /** The call's metadata, for other schemes. */
-  metadata: Metadata;
-  /** The client's address, `ip:port`. */
-  peer: string;
-}
-
-export type AccessDecision =
-  | { allowed: true; client: string }
-  | {
-      allowed: false;
-      /** UNAUTHENTICATED (no or unknown credentials) or PERMISSION_DENIED (not for this id or action). */
-      status: 'unauthenticated' | 'permission-denied';
-      message: string;
-      /** The HTTP API's error_type for the same refusal; defaults to Unauthenticated or PermissionDenied. */
-      errorType?: string;
-    };
-
-export type Authorize = (request: AccessRequest) => AccessDecision | Promise<AccessDecision>;
-
-/** One record per call, successful or not. A served key is answered only once its record was accepted. */
-export interface AuditEvent {
-  transport: 'grpc';
+/** What the transport knows of a call before its request is read. */
+export interface CallContext {
   requestId: string;
-  /** `rkms.v1.Rkms/GetKey`, ... */
-  method: string;
   action: KeyAction;
-  /** Absent when the request had no valid id. */
-  id?: string;
-  /** Who the authorize hook said calls. */
-  client?: string;
-  peer: string;
-  /** `OK`, or the gRPC status name of the failure. */
-  code: string;
-  /** The HTTP API's error_type of a failure. */
-  errorType?: string;
-  /** For a served key: `cache` or the KMS region, and whether this call created it. */
-  source?: string;
-  created?: boolean;
-  /** For DeleteKey and RestoreKey: the key's state afterwards. */
-  state?: string;
+  /** The id as sent, when it is text at all (for the audit line: it may not be a valid id). */
+  id: string | undefined;
+  /** The `authorization` metadata entry, as sent. */
+  authorization: string | undefined;
+  /** The client's certificate, only when TLS verified it against the configured CAs (mTLS). */
+  certificate: PeerCertificate | undefined;
+  /** The caller's IP address, without its port. */
+  address: string;
 }
 
-/** Throws to refuse: the key is then not answered (INTERNAL). */
-export type AuditSink = (event: AuditEvent) => void | Promise<void>;
+/** How a call ended, for its audit line. */
+export type CallResult =
+  | { ok: true; served?: { source: string; created: boolean } | undefined }
+  | { ok: false; code: string; errorType: string; message: string };
+
+/**
+ * One call's access control, step by step. Each step refuses by throwing the typed error
+ * HTTP throws (src/auth/errors.ts, src/audit/errors.ts), which the service answers with
+ * the matching gRPC status.
+ */
+export interface CallAccess {
+  /**
+   * Who calls (UnauthorizedError) and whether its budget allows another call
+   * (TooManyRequestsError). First, before the request is read, as HTTP does before it
+   * validates the query: a caller without credentials learns nothing about its request.
+   */
+  authenticate(): void;
+  /**
+   * After validation, before the key service: whether the audit trail can record the call
+   * (AuditUnavailableError), and whether the client may do the action on the id, from its
+   * declaration alone (ForbiddenError).
+   */
+  authorize(id: string): void;
+  /** KeyService's beforeCreate: refuses a client without `create` on the id, or over its creations. */
+  beforeCreate(id: string): Promise<void>;
+  /** Writes the call's audit line; rejects with AuditUnavailableError when it cannot, and the answer is withheld. */
+  record(result: CallResult): Promise<void>;
+}
+
+export type AccessControl = (call: CallContext) => CallAccess;

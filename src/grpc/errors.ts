@@ -1,5 +1,7 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { AuditUnavailableError } from '../audit/errors.js';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../auth/errors.js';
 import {
   KeyContentionError,
   KeyDeletedError,
@@ -17,23 +19,6 @@ export class InvalidRequestError extends Error {
   override name = 'InvalidRequestError';
 }
 
-/** The authorize hook refused the call. */
-export class AccessDeniedError extends Error {
-  override name = 'AccessDeniedError';
-  constructor(
-    readonly code: Code.UNAUTHENTICATED | Code.PERMISSION_DENIED,
-    readonly errorType: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The audit sink failed, so the answer is withheld: no key leaves RKMS without its audit record. */
-export class AuditFailedError extends Error {
-  override name = 'AuditFailedError';
-}
-
 interface Mapping {
   code: Code;
   /** The HTTP API's error_type for the same failure. */
@@ -48,6 +33,15 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 /** Typed errors → gRPC status, mirroring src/http/errors.ts status for status. */
 const MAPPINGS: readonly [ErrorClass, Mapping][] = [
   [InvalidRequestError, { code: Code.INVALID_ARGUMENT, type: 'BadRequest', logLevel: 'info' }],
+  // Access control (src/auth) answers with the HTTP API's error types and messages.
+  [UnauthorizedError, { code: Code.UNAUTHENTICATED, type: 'Unauthorized', logLevel: 'info' }],
+  [ForbiddenError, { code: Code.PERMISSION_DENIED, type: 'Forbidden', logLevel: 'info' }],
+  // Its RetryInfo says when the caller's window ends (see classify).
+  [TooManyRequestsError, { code: Code.RESOURCE_EXHAUSTED, type: 'TooManyRequests', logLevel: 'info' }],
+  [
+    AuditUnavailableError,
+    { code: Code.UNAVAILABLE, type: 'AuditUnavailable', retryAfter: 5, logLevel: 'error' },
+  ],
   [KeyNotFoundError, { code: Code.NOT_FOUND, type: 'KeyNotFound', logLevel: 'info' }],
   // The id's state forbids the call until someone changes it: RestoreKey, or CreateKey once destroyed.
   [KeyPendingDeletionError, { code: Code.FAILED_PRECONDITION, type: 'KeyPendingDeletion', logLevel: 'info' }],
@@ -72,10 +66,18 @@ export interface CallFailure {
 
 /**
  * The status a failed call answers with: the HTTP API's message, its error_type in the
- * `rkms-error-type` trailer and in a google.rpc.ErrorInfo, and for UNAVAILABLE when to retry.
- * Only this function builds error answers; it also logs the failure as the HTTP API does.
+ * `rkms-error-type` trailer and in a google.rpc.ErrorInfo, and for UNAVAILABLE and
+ * RESOURCE_EXHAUSTED (a rate limit) when to retry.
+ * Only this function builds error answers; it also logs the failure as the HTTP API does,
+ * under `logMessage`.
  */
-export function failureOf(error: unknown, requestId: string, trailer: Metadata, log: Logger): CallFailure {
+export function failureOf(
+  error: unknown,
+  requestId: string,
+  trailer: Metadata,
+  log: Logger,
+  logMessage = 'call failed',
+): CallFailure {
   const known = classify(error);
   const { code, type, message, retryAfter } = known ?? {
     code: Code.INTERNAL,
@@ -86,7 +88,7 @@ export function failureOf(error: unknown, requestId: string, trailer: Metadata, 
   if (known) {
     log[known.logLevel](
       { errorType: type, code: Code[code], reason: message, ...logDetails(error) },
-      'call failed',
+      logMessage,
     );
   } else {
     log.error({ err: error, errorType: type, code: Code[code] }, 'unexpected error');
@@ -103,11 +105,10 @@ export function failureOf(error: unknown, requestId: string, trailer: Metadata, 
 
 function classify(error: unknown): (Mapping & { message: string }) | undefined {
   if (!(error instanceof Error)) return undefined;
-  if (error instanceof AccessDeniedError) {
-    return { code: error.code, type: error.errorType, logLevel: 'info', message: error.message };
-  }
   const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
-  return mapping && { ...mapping, message: error.message };
+  if (!mapping) return undefined;
+  const retryAfter = error instanceof TooManyRequestsError ? error.retryAfterSeconds : mapping.retryAfter;
+  return { ...mapping, message: error.message, ...(retryAfter === undefined ? {} : { retryAfter }) };
 }
 
 /** What the log gets beyond the message: each region's or the store's raw error. */
@@ -123,5 +124,7 @@ function logDetails(error: unknown): Record<string, unknown> {
     };
   }
   if (error instanceof StoreUnavailableError && error.detail) return { detail: error.detail };
+  // Why the audit line could not be written (ENOSPC, EACCES, ...).
+  if (error instanceof AuditUnavailableError && error.cause !== undefined) return { err: error.cause };
   return {};
 }

@@ -30,6 +30,16 @@ export function decodeIdRequest(message: Buffer): IdRequest {
   }
 }
 
+/** The id as sent, for the audit line, when it is text at all (valid UTF-8, not empty); valid or not. */
+export function idText(request: IdRequest): string | undefined {
+  if ('malformed' in request) return undefined;
+  try {
+    return UTF8.decode(request.idBytes) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The id of a request, by the same rules as the HTTP API (src/keys/id.ts); InvalidRequestError otherwise. */
 export function validId(request: IdRequest): string {
   if ('malformed' in request) throw new InvalidRequestError('the request is not a valid protobuf message');

@@ -2,7 +2,7 @@ import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
 import type { KeyService } from '../keys/service.js';
-import type { AuditSink, Authorize } from './access.js';
+import type { AccessControl } from './access.js';
 import { GrpcHealth } from './health.js';
 import { packageDefinition } from './proto.js';
 import { rkmsService } from './service.js';
@@ -14,10 +14,10 @@ export interface GrpcServerOptions {
   serving: () => boolean;
   /** How long calls in flight may finish at close before they are cancelled. */
   shutdownTimeoutMs: number;
-  /** Plaintext unless given (e.g. ServerCredentials.createSsl for TLS and mTLS). */
+  /** Plaintext unless given (src/grpc/security/credentials.ts: TLS and mTLS with HTTP's certificate). */
   credentials?: ServerCredentials | undefined;
-  authorize?: Authorize | undefined;
-  audit?: AuditSink | undefined;
+  /** Authentication, authorization, rate limits and the audit trail of every key call (src/grpc/security/). */
+  access: AccessControl;
   /** How often an open health Watch re-checks readiness. */
   healthWatchIntervalMs?: number | undefined;
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   Metadata,
   status as Code,
@@ -10,25 +11,22 @@ import {
 import type { Logger } from 'pino';
 import { requestIdOf } from '../http/request-id.js';
 import type { KeyService } from '../keys/service.js';
-import type { AuditEvent, AuditSink, Authorize, KeyAction } from './access.js';
-import { AccessDeniedError, AuditFailedError, failureOf } from './errors.js';
-import { decodeIdRequest, validId, type IdRequest } from './id-request.js';
+import type { AccessControl, CallResult } from './access.js';
+import { failureOf, type CallFailure } from './errors.js';
+import { decodeIdRequest, idText, validId, type IdRequest } from './id-request.js';
 import { createKey } from './methods/create-key.js';
 import { deleteKey } from './methods/delete-key.js';
 import { getKey } from './methods/get-key.js';
-import type { KeyMethod } from './methods/method.js';
+import type { KeyMethod, MethodAnswer } from './methods/method.js';
 import { restoreKey } from './methods/restore-key.js';
 import { rkmsMethod } from './proto.js';
 
 export interface RkmsServiceOptions {
   keys: KeyService;
   logger: Logger;
-  /** Decides who may do what with which id; without it every call is allowed (as HTTP without auth). */
-  authorize?: Authorize | undefined;
-  /** Receives one record per call. */
-  audit?: AuditSink | undefined;
+  /** Who may do what with which id, how often, and the audit line of every call. */
+  access: AccessControl;
 }
-
 const METHODS: readonly KeyMethod[] = [getKey, createKey, deleteKey, restoreKey];
 
 /**
@@ -68,11 +66,16 @@ function handlerOf(method: KeyMethod, options: RkmsServiceOptions): handleUnaryC
   };
 }
 
-/** Validate, authorize, call the key service, audit, answer: never rejects. */
+/**
+ * Authenticate, validate, authorize, call the key service, audit, answer — the order of
+ * HTTP's key routes. Never rejects. No answer leaves without its audit line: when the line
+ * cannot be written, the answer (a key included) is withheld and UNAVAILABLE AuditUnavailable
+ * goes instead.
+ */
 async function answer(
   method: KeyMethod,
   path: string,
-  { keys, logger, authorize, audit }: RkmsServiceOptions,
+  { keys, logger, access }: RkmsServiceOptions,
   call: ServerUnaryCall<IdRequest, Buffer>,
 ): Promise<Answer> {
   const started = performance.now();
@@ -80,64 +83,48 @@ async function answer(
   const trailer = new Metadata();
   trailer.set('x-request-id', requestId);
   let log = logger.child({ requestId, rpc: path });
-  const event: AuditEvent = {
-    transport: 'grpc',
+  const guard = access({
     requestId,
-    method: path,
     action: method.action,
-    peer: call.getPeer(),
-    code: 'OK',
-  };
+    id: idText(call.request),
+    authorization: textOf(call.metadata, 'authorization'),
+    certificate: call.getAuthContext().sslPeerCertificate,
+    address: addressOf(call.getPeer()),
+  });
+  let outcome: MethodAnswer | CallFailure;
   try {
+    guard.authenticate();
     const id = validId(call.request);
-    event.id = id;
     log = log.child({ id });
-    if (authorize) event.client = await authorized(authorize, call, method.action, id);
-    const { message, audit: outcome } = await method.run(keys, id);
-    Object.assign(event, outcome);
-    try {
-      await audit?.(event);
-    } catch (err) {
-      message.fill(0);
-      throw new AuditFailedError('the audit sink refused the record: the answer is withheld', { cause: err });
-    }
-    log.info({ code: 'OK', responseTimeMs: Math.round(performance.now() - started) }, 'call completed');
-    return { message, trailer };
+    guard.authorize(id);
+    outcome = await method.run(keys, id, { log, beforeCreate: () => guard.beforeCreate(id) });
   } catch (err) {
-    const { error, errorType } = failureOf(err, requestId, trailer, log);
-    if (audit && !(err instanceof AuditFailedError)) {
-      try {
-        await audit({ ...event, code: Code[error.code], errorType });
-      } catch (auditError) {
-        log.error({ err: auditError }, 'the audit sink refused the record of a failed call');
-      }
-    }
-    return { error };
+    outcome = failureOf(err, requestId, trailer, log);
   }
+  try {
+    await guard.record(resultOf(outcome));
+  } catch (err) {
+    if ('message' in outcome) outcome.message.fill(0);
+    return {
+      error: failureOf(err, requestId, trailer, log, 'answer withheld: its audit line could not be written')
+        .error,
+    };
+  }
+  if ('error' in outcome) return { error: outcome.error };
+  log.info({ code: 'OK', responseTimeMs: Math.round(performance.now() - started) }, 'call completed');
+  return { message: outcome.message, trailer };
 }
 
-/** The client the hook allowed; AccessDeniedError when it refused. */
-async function authorized(
-  authorize: Authorize,
-  call: ServerUnaryCall<IdRequest, Buffer>,
-  action: KeyAction,
-  id: string,
-): Promise<string> {
-  const decision = await authorize({
-    action,
-    id,
-    bearerToken: /^Bearer\s+(\S+)\s*$/i.exec(textOf(call.metadata, 'authorization') ?? '')?.[1],
-    peerCertificate: call.getAuthContext().sslPeerCertificate,
-    metadata: call.metadata,
-    peer: call.getPeer(),
-  });
-  if (decision.allowed) return decision.client;
-  const unauthenticated = decision.status === 'unauthenticated';
-  throw new AccessDeniedError(
-    unauthenticated ? Code.UNAUTHENTICATED : Code.PERMISSION_DENIED,
-    decision.errorType ?? (unauthenticated ? 'Unauthenticated' : 'PermissionDenied'),
-    decision.message,
-  );
+function resultOf(outcome: MethodAnswer | CallFailure): CallResult {
+  if ('message' in outcome) return { ok: true, served: outcome.served };
+  const { error, errorType } = outcome;
+  return { ok: false, code: Code[error.code], errorType, message: error.details };
+}
+
+/** The address of `ip:port`, `[v6]:port` or `v6:port` (grpc-js's getPeer), for rate limits and the audit line. */
+function addressOf(peer: string): string {
+  if (isIP(peer)) return peer;
+  return peer.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
 
 function textOf(metadata: Metadata, key: string): string | undefined {

@@ -93,6 +93,16 @@ export const CLIENT_ERROR_TYPES: Record<number, string> = {
   431: 'RequestHeaderFieldsTooLarge',
 };
 
+const STATUS_OF_TYPE = new Map<string, number>([
+  ...Object.entries(CLIENT_ERROR_TYPES).map(([status, type]) => [type, Number(status)] as const),
+  ...MAPPINGS.map(([, { type, status }]) => [type, status] as const),
+]);
+
+/** The status HTTP answers an error_type with; 500 for one it does not know (InternalError). */
+export function statusOfErrorType(type: string): number {
+  return STATUS_OF_TYPE.get(type) ?? 500;
+}
+
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
   if (mapping) {

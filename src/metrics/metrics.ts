@@ -100,13 +100,13 @@ export class Metrics {
   });
   readonly authDenials = new Counter({
     name: 'rkms_auth_denials_total',
-    help: 'Requests refused by authentication (unauthenticated, 401) or authorization (forbidden, 403), by client name',
+    help: 'Requests and gRPC calls refused by authentication (unauthenticated: 401, UNAUTHENTICATED) or authorization (forbidden: 403, PERMISSION_DENIED), by client name',
     labelNames: ['kind', 'client'] as const,
     registers: [this.registry],
   });
   readonly rateLimited = new Counter({
     name: 'rkms_rate_limited_total',
-    help: 'Requests refused by a rate limit (429), by limit (requests, creates) and client name',
+    help: 'Requests and gRPC calls refused by a rate limit (429, RESOURCE_EXHAUSTED), by limit (requests, creates) and client name',
     labelNames: ['limit', 'client'] as const,
     registers: [this.registry],
   });

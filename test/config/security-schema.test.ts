@@ -98,4 +98,27 @@ describe('listening beyond this machine', () => {
       }).not.toThrow();
     }
   });
+
+  it('covers the gRPC port: [grpc] host, or the [server] host it defaults to', () => {
+    expect(() => {
+      checkExposure(parse({ server: { host: '127.0.0.1' }, grpc: { port: 9090, host: '0.0.0.0' } }));
+    }).toThrow(
+      /^grpc\.host: RKMS listens on 0\.0\.0\.0, beyond this machine, and no \[\[auth\.clients\]\] are declared, so anyone who reaches the gRPC port could/,
+    );
+    expect(() => {
+      checkExposure(parse({ server: { host: '0.0.0.0' }, grpc: { port: 9090 } }));
+    }).toThrow(/^server\.host: /);
+    // The gRPC host counts only where gRPC listens.
+    expect(() => {
+      checkExposure(parse({ server: { host: '127.0.0.1' }, grpc: { host: '0.0.0.0' } }));
+    }).not.toThrow();
+    expect(() => {
+      checkExposure(parse({ server: { host: '::1' }, grpc: { port: 9090, host: 'localhost' } }));
+    }).not.toThrow();
+    for (const auth of [{ allow_anonymous: true }, { clients: [client()] }]) {
+      expect(() => {
+        checkExposure(parse({ grpc: { port: 9090, host: '0.0.0.0' }, auth }));
+      }).not.toThrow();
+    }
+  });
 });

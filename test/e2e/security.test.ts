@@ -9,6 +9,7 @@ import { tokenSha256 } from '../../src/auth/token.js';
 import { auditLogStream, auditTrailPath } from '../support/audit.js';
 import { createPki, type TestPki } from '../support/certs.js';
 import { killAllClis, runCli } from '../support/cli.js';
+import { RkmsGrpcClient, tlsCredentials } from '../support/grpc.js';
 import { call } from '../support/http.js';
 import { httpsCall } from '../support/https.js';
 
@@ -109,7 +110,7 @@ describe('rkms token', () => {
 });
 
 describe('rkms serve, locked down with rkms token and a config snippet', () => {
-  it('serves HTTPS to the token’s client only, audits to its file, and reopens it and the certificate on SIGHUP', async () => {
+  it('serves HTTPS and gRPC over TLS to the token’s client only, audits to its file, and reopens it and the certificate on SIGHUP', async () => {
     const made = await token(['--name', 'app', '--ids', 'app/*', '--actions', 'get,create,delete,restore']);
     const secret = /^(rkms_\S+)$/m.exec(made.stdout)?.[1] ?? '';
     const first = await pki.server('e2e-first');
@@ -122,6 +123,9 @@ describe('rkms serve, locked down with rkms token and a config snippet', () => {
     await writeFile(
       config,
       `${EMBEDDED('locked')}
+[grpc]
+port = 0
+
 [server.tls]
 cert = ${JSON.stringify(certPath)}
 key = ${JSON.stringify(keyPath)}
@@ -133,6 +137,10 @@ ${made.stdout.slice(made.stdout.indexOf('[[auth.clients]]'))}`,
     );
     const server = runCli(['serve', '--config', config]);
     const [, url = ''] = await server.waitFor(/RKMS listening on (https:\/\/\S+)/);
+    const [, grpcAddress = ''] = await server.waitFor(/gRPC \(TLS\): (127\.0\.0\.1:\d+) /);
+    expect(server.stderr()).toContain(
+      `grpcurl -H "authorization: Bearer $RKMS_TOKEN" -d '{"id":"my-first-key"}' ${grpcAddress} rkms.v1.Rkms/GetKey`,
+    );
     expect(server.stderr()).toContain('clients: 1 declared');
     expect(server.stderr()).toContain(`audit trail: ${trail}`);
     expect(server.stderr()).toContain(
@@ -146,6 +154,22 @@ ${made.stdout.slice(made.stdout.indexOf('[[auth.clients]]'))}`,
     expect((await httpsCall(url, 'GET', '/key?id=app%2F1', tls)).status).toBe(401);
     expect((await httpsCall(url, 'GET', '/key?id=other', auth)).status).toBe(403);
     expect((await httpsCall(url, 'GET', '/healthz', tls)).status).toBe(200);
+    const grpcSerials: string[] = [];
+    const grpc = new RkmsGrpcClient(
+      grpcAddress,
+      tlsCredentials({ ca: pki.ca.cert, onServerCertificate: (serial) => grpcSerials.push(serial) }),
+    );
+    try {
+      const viaGrpc = await grpc.getKey('app/1', { authorization: `Bearer ${secret}` });
+      expect(viaGrpc.message).toEqual(served.body);
+      expect((await grpc.getKey('app/1')).codeName).toBe('UNAUTHENTICATED');
+      expect((await grpc.getKey('other', { authorization: `Bearer ${secret}` })).codeName).toBe(
+        'PERMISSION_DENIED',
+      );
+    } finally {
+      grpc.close();
+    }
+    expect(grpcSerials).toEqual([new X509(first.cert).serialNumber]);
 
     // Log rotation: the file is moved away, SIGHUP, and the next line goes to a new file at the path.
     await rename(trail, `${trail}.1.log`);
@@ -160,8 +184,24 @@ ${made.stdout.slice(made.stdout.indexOf('[[auth.clients]]'))}`,
     }
     expect(after.serverCertSerial).toBe(new X509(renewed.cert).serialNumber);
     expect(after.body.key).toBe(served.body.key);
+    // The gRPC server got the renewed certificate with HTTP's.
+    const renewedSerials: string[] = [];
+    const afterGrpc = new RkmsGrpcClient(
+      grpcAddress,
+      tlsCredentials({ ca: pki.ca.cert, onServerCertificate: (serial) => renewedSerials.push(serial) }),
+    );
+    try {
+      const viaGrpc = await afterGrpc.getKey('app/1', { authorization: `Bearer ${secret}` });
+      expect(viaGrpc.message).toEqual(served.body);
+    } finally {
+      afterGrpc.close();
+    }
+    expect(renewedSerials).toEqual([new X509(renewed.cert).serialNumber]);
     const rotated = await readFile(`${trail}.1.log`, 'utf8');
     expect(rotated).toContain(`"request_id":"${String(served.headers.get('x-request-id'))}"`);
+    expect(rotated).toMatch(
+      /"action":"get","id":"app\/1","outcome":"served".*"transport":"grpc","grpc_status":"OK"/,
+    );
     expect(await readFile(trail, 'utf8')).toContain(
       `"request_id":"${String(after.headers.get('x-request-id'))}"`,
     );

@@ -2,11 +2,11 @@ import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/cli/compose.js';
 import type { Config } from '../../src/config/schema.js';
-import type { AccessRequest, AuditEvent } from '../../src/grpc/access.js';
+import { accessControl } from '../../src/grpc/security/index.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../../src/grpc/server.js';
 import { recordKey } from '../support/audit.js';
 import { testConfig } from '../support/config.js';
-import { HealthClient, listenGrpc, ReflectionClient, RkmsGrpcClient } from '../support/grpc.js';
+import { HealthClient, listenGrpc, ReflectionClient } from '../support/grpc.js';
 import { getKey } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -37,6 +37,7 @@ async function serverWith(
     logger: stack.logger,
     serving: () => service.lifecycle.phase === 'serving',
     shutdownTimeoutMs: 5_000,
+    access: accessControl(service.security),
     ...options,
   });
   extraServers.push(server);
@@ -127,117 +128,5 @@ describe('grpc.health.v1.Health', () => {
     await ended;
     health.close();
     expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
-  });
-});
-
-describe('the authorize and audit hooks', () => {
-  const TOKEN = 'secret-token-a';
-  const seen: AccessRequest[] = [];
-  const audited: AuditEvent[] = [];
-  let client: RkmsGrpcClient;
-
-  beforeAll(async () => {
-    const { address: own } = await serverWith({
-      authorize: (request) => {
-        seen.push(request);
-        if (request.bearerToken !== TOKEN) {
-          return { allowed: false, status: 'unauthenticated', message: 'a valid bearer token is required' };
-        }
-        if (!request.id.startsWith('tenant-a/')) {
-          return {
-            allowed: false,
-            status: 'permission-denied',
-            message: `client a may not ${request.action} this id`,
-          };
-        }
-        return { allowed: true, client: 'a' };
-      },
-      audit: (event) => {
-        audited.push(event);
-      },
-    });
-    client = new RkmsGrpcClient(own);
-  });
-
-  afterAll(() => {
-    client.close();
-  });
-
-  it('answers UNAUTHENTICATED without a valid token, before the key service is asked', async () => {
-    stack.kms.resetCounters();
-    const outcome = await client.getKey('tenant-a/one', { authorization: 'Bearer wrong' });
-    expect(outcome).toMatchObject({
-      code: Code.UNAUTHENTICATED,
-      errorType: 'Unauthenticated',
-      details: 'a valid bearer token is required',
-    });
-    expect(await stack.table.item('tenant-a/one')).toBeUndefined();
-    expect(Object.keys(stack.kms.counters())).toEqual([]);
-  });
-
-  it('answers PERMISSION_DENIED for an id the client may not use, whether it exists or not', async () => {
-    await getKey(http, 'tenant-b/existing');
-    for (const id of ['tenant-b/existing', 'tenant-b/never-created']) {
-      const outcome = await client.deleteKey(id, { authorization: `Bearer ${TOKEN}` });
-      expect(outcome).toMatchObject({
-        code: Code.PERMISSION_DENIED,
-        errorType: 'PermissionDenied',
-        details: 'client a may not delete this id',
-      });
-    }
-  });
-
-  it('passes the action, id and token, and audits each call with who called and where the key came from', async () => {
-    const outcome = await client.getKey('tenant-a/one', {
-      authorization: `bearer ${TOKEN}`,
-      'x-request-id': 'audit-1',
-    });
-    expect(outcome.codeName).toBe('OK');
-    expect(seen.at(-1)).toMatchObject({ action: 'get', id: 'tenant-a/one', bearerToken: TOKEN });
-    expect(seen.at(-1)?.peerCertificate).toBeUndefined();
-    expect(audited.at(-1)).toEqual({
-      transport: 'grpc',
-      requestId: 'audit-1',
-      method: 'rkms.v1.Rkms/GetKey',
-      action: 'get',
-      id: 'tenant-a/one',
-      client: 'a',
-      peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as string,
-      code: 'OK',
-      source: expect.stringMatching(/^us-/) as string,
-      created: true,
-    });
-    const refused = await client.restoreKey('tenant-b/x', { authorization: `Bearer ${TOKEN}` });
-    expect(refused.code).toBe(Code.PERMISSION_DENIED);
-    expect(audited.at(-1)).toMatchObject({
-      action: 'restore',
-      id: 'tenant-b/x',
-      code: 'PERMISSION_DENIED',
-      errorType: 'PermissionDenied',
-    });
-    expect(audited.at(-1)?.client).toBeUndefined();
-  });
-
-  it('withholds the key and answers INTERNAL with a request id when the audit sink fails', async () => {
-    const { address: own } = await serverWith({
-      audit: () => {
-        throw new Error('audit trail unreachable');
-      },
-    });
-    const failing = new RkmsGrpcClient(own);
-    try {
-      const outcome = await failing.getKey('unaudited', { 'x-request-id': 'req-77' });
-      expect(outcome).toMatchObject({
-        code: Code.INTERNAL,
-        errorType: 'InternalError',
-        details: 'an unexpected error occurred (request req-77); the server log has the details',
-        message: undefined,
-      });
-      expect(outcome.status).toMatchObject({ requestId: 'req-77', errorInfo: { reason: 'InternalError' } });
-      // A failed call whose record is refused still gets its own answer.
-      expect((await failing.getKey('')).code).toBe(Code.INVALID_ARGUMENT);
-    } finally {
-      failing.close();
-    }
   });
 });

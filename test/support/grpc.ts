@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { checkServerIdentity } from 'node:tls';
 import { createRequire } from 'node:module';
 import {
   Client,
@@ -6,6 +7,7 @@ import {
   loadPackageDefinition,
   Metadata,
   status as Code,
+  type ChannelCredentials,
   type ClientReadableStream,
   type ServiceError,
 } from '@grpc/grpc-js';
@@ -75,12 +77,18 @@ const healthPackage = loadPackageDefinition(
   }),
 ) as unknown as { grpc: { health: { v1: { Health: new (address: string, creds: unknown) => Client } } } };
 
-/** A client of rkms.v1.Rkms built from the repository's .proto, as an application would build it. Records every key it receives. */
+/**
+ * A client of rkms.v1.Rkms built from the repository's .proto, as an application would build
+ * it; plaintext unless given credentials (tlsCredentials). Records every key it receives.
+ */
 export class RkmsGrpcClient {
   readonly client: Client;
 
-  constructor(readonly address: string) {
-    this.client = new rkmsPackage.rkms.v1.Rkms(address, credentials.createInsecure());
+  constructor(
+    readonly address: string,
+    channelCredentials: ChannelCredentials = credentials.createInsecure(),
+  ) {
+    this.client = new rkmsPackage.rkms.v1.Rkms(address, channelCredentials);
   }
 
   getKey = (id: string, metadata?: Record<string, string>) => this.keyCall('GetKey', id, metadata);
@@ -91,14 +99,14 @@ export class RkmsGrpcClient {
     this.call<KeyStatusReply>('RestoreKey', { id }, metadata);
 
   /** A request of raw bytes, for what a generated client cannot send (invalid UTF-8, broken protobuf). */
-  raw(method: string, request: Buffer): Promise<Outcome<Buffer>> {
+  raw(method: string, request: Buffer, metadata: Record<string, string> = {}): Promise<Outcome<Buffer>> {
     return outcomeOf<Buffer>((callback) =>
       this.client.makeUnaryRequest(
         `/rkms.v1.Rkms/${method}`,
         (bytes: Buffer) => bytes,
         (bytes: Buffer) => bytes,
         request,
-        new Metadata(),
+        metadataOf(metadata),
         {},
         callback,
       ),
@@ -124,6 +132,31 @@ export class RkmsGrpcClient {
     if (!unary) throw new Error(`no method ${method}`);
     return outcomeOf<T>((callback) => unary.call(this.client, request, metadataOf(metadata), callback));
   }
+}
+
+export interface TlsClientOptions {
+  /** PEM of the CA that signed the server's certificate. */
+  ca: string;
+  /** A client certificate and its key (mutual TLS). */
+  cert?: string;
+  key?: string;
+  /** Told the serial number of the server certificate of each connection the channel opens. */
+  onServerCertificate?: (serialNumber: string) => void;
+}
+
+/** Channel credentials for TLS, as an application would build them; 127.0.0.1 is checked against the certificate's SAN. */
+export function tlsCredentials(options: TlsClientOptions): ChannelCredentials {
+  return credentials.createSsl(
+    Buffer.from(options.ca),
+    options.key === undefined ? null : Buffer.from(options.key),
+    options.cert === undefined ? null : Buffer.from(options.cert),
+    {
+      checkServerIdentity: (host, certificate) => {
+        options.onServerCertificate?.(certificate.serialNumber);
+        return checkServerIdentity(host, certificate);
+      },
+    },
+  );
 }
 
 /** Starts the gRPC server of a service whose config sets `[grpc] port`, on a free loopback port; its address. */

@@ -7,5 +7,5 @@ import { keyAnswer, type KeyMethod } from './method.js';
 export const createKey: KeyMethod = {
   name: 'CreateKey',
   action: 'create',
-  run: async (keys, id) => keyAnswer(id, await keys.createKey(id)),
+  run: async (keys, id, options) => keyAnswer(id, await keys.createKey(id, options)),
 };

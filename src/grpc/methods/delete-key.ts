@@ -4,5 +4,5 @@ import { statusAnswer, type KeyMethod } from './method.js';
 export const deleteKey: KeyMethod = {
   name: 'DeleteKey',
   action: 'delete',
-  run: async (keys, id) => statusAnswer(await keys.scheduleDeletion(id)),
+  run: async (keys, id, options) => statusAnswer(await keys.scheduleDeletion(id, options)),
 };

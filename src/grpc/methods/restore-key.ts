@@ -4,5 +4,5 @@ import { statusAnswer, type KeyMethod } from './method.js';
 export const restoreKey: KeyMethod = {
   name: 'RestoreKey',
   action: 'restore',
-  run: async (keys, id) => statusAnswer(await keys.restore(id)),
+  run: async (keys, id, options) => statusAnswer(await keys.restore(id, options)),
 };

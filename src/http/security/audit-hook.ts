@@ -1,11 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SecurityEvents } from '../../auth/events.js';
-import type { AuditOutcome, AuditRecord } from '../../audit/record.js';
+import { auditOutcome, type AuditRecord } from '../../audit/record.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import { errorBody } from '../errors.js';
-import type { KeyAccess } from './key-guard.js';
-
-const DENIED = new Set([401, 403, 421, 429]);
 
 /**
  * Writes the audit line of every key-route answer before it leaves. An answer whose line
@@ -47,14 +44,18 @@ function recordOf(
   const access = request.keyAccess;
   const authentication = access?.authentication;
   const id = (request.query as { id?: unknown } | undefined)?.id;
-  const outcome = outcomeOf(status, error?.type, access);
+  const action = access?.action ?? request.routeOptions.config.keyAction ?? 'get';
+  const outcome = auditOutcome(
+    action,
+    status < 300 ? (access?.served ? { served: access.served } : {}) : { errorType: error?.type ?? '' },
+  );
   return {
     time: new Date().toISOString(),
     request_id: request.id,
     client: authentication?.ok ? authentication.client.name : null,
     auth: authentication?.ok ? authentication.method : 'none',
     remote_address: request.ip,
-    action: access?.action ?? request.routeOptions.config.keyAction ?? 'get',
+    action,
     ...(typeof id === 'string' ? { id } : {}),
     outcome,
     ...(access?.served && status < 300 ? { region: access.served.source } : {}),
@@ -62,26 +63,6 @@ function recordOf(
     ...(error?.type === undefined ? {} : { error_type: error.type }),
     ...(outcome === 'denied' && error?.message !== undefined ? { reason: error.message } : {}),
   };
-}
-
-function outcomeOf(status: number, errorType: string | undefined, access: KeyAccess | null): AuditOutcome {
-  if (status < 300) {
-    if (access?.served) return access.served.created ? 'created' : 'served';
-    switch (access?.action) {
-      case 'delete':
-        return 'deleted';
-      case 'restore':
-        return 'restored';
-      case 'create':
-        return 'created';
-      default:
-        return 'served';
-    }
-  }
-  if (DENIED.has(status)) return 'denied';
-  if (errorType === 'KeyNotFound' || errorType === 'KeyDeleted') return 'not_found';
-  if (errorType === 'KeyPendingDeletion') return 'pending_deletion';
-  return 'failed';
 }
 
 /** The error_type and message of an error answer (bodies are small JSON strings by then). */

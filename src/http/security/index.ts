@@ -2,6 +2,7 @@ import type { FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { ClientRegistry } from '../../auth/clients.js';
 import type { SecurityEvents } from '../../auth/events.js';
+import type { RateLimiter } from '../../auth/rate-limiter.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import type { Config } from '../../config/schema.js';
 import { hostPolicyFor, type HostPolicy } from '../hosts.js';
@@ -9,7 +10,7 @@ import type { RkmsInstance, RkmsScope } from '../instance.js';
 import { clientErrorHandler } from './client-errors.js';
 import { hostCheck } from './host-check.js';
 import { guardKeyRoutes } from './key-guard.js';
-import { rateLimits, type RateLimitSettings } from './rate-limits.js';
+import { rateLimits } from './rate-limits.js';
 import { createServerWith, type ServerLimits } from './server.js';
 import { requestsPerSocket } from './socket-requests.js';
 import type { TlsCredentials } from './tls.js';
@@ -21,21 +22,23 @@ export interface HttpSecurity {
   clients: ClientRegistry;
   audit: AuditTrail;
   events: SecurityEvents;
+  limiter: RateLimiter;
   tls: TlsCredentials | undefined;
   limits: ServerLimits;
   maxRequestsPerSocket: number;
   hostPolicy: HostPolicy | undefined;
-  rateLimit: RateLimitSettings;
 }
 
 export interface SecurityParts {
   clients: ClientRegistry;
   audit: AuditTrail;
   events: SecurityEvents;
+  /** Per-client and per-address budgets, shared with the gRPC service. */
+  limiter: RateLimiter;
   tls: TlsCredentials | undefined;
 }
 
-/** The HTTP side of the config: server limits, Host policy, rate limits. */
+/** The HTTP side of the config: server limits, Host policy. */
 export function httpSecurityFrom(config: Config, parts: SecurityParts): HttpSecurity {
   const { server } = config;
   return {
@@ -50,7 +53,6 @@ export function httpSecurityFrom(config: Config, parts: SecurityParts): HttpSecu
     },
     maxRequestsPerSocket: server.max_requests_per_socket,
     hostPolicy: hostPolicyFor(server.host, server.allowed_hosts),
-    rateLimit: config.rate_limit,
   };
 }
 
@@ -66,22 +68,23 @@ export function securityServerOptions(
 }
 
 /**
- * Adds the checks every request meets (Host, requests per connection) and prepares the
- * rate limits; returns what guards a scope of key routes.
+ * Adds the checks every request meets (Host, requests per connection); returns what guards
+ * a scope of key routes. A promise, so that a part needing a Fastify plugin can join
+ * without changing the app.
  */
-export async function installSecurity(
+export function installSecurity(
   app: RkmsInstance,
   security: HttpSecurity,
 ): Promise<(scope: RkmsScope) => void> {
   app.addHook('onRequest', hostCheck(security.hostPolicy));
   app.addHook('onRequest', requestsPerSocket(security.maxRequestsPerSocket));
-  const limit = await rateLimits(app, security.rateLimit, security.events);
-  return (scope) => {
+  const limit = rateLimits(security.limiter);
+  return Promise.resolve((scope) => {
     guardKeyRoutes(scope, {
       clients: security.clients,
       audit: security.audit,
       events: security.events,
       limit,
     });
-  };
+  });
 }

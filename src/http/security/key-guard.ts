@@ -4,7 +4,7 @@ import type { AuditTrail } from '../../audit/trail.js';
 import { AuditUnavailableError } from '../../audit/errors.js';
 import { mayCreate, refusal } from '../../auth/authorize.js';
 import type { Authentication, Client, ClientRegistry, VerifiedCertificate } from '../../auth/clients.js';
-import { CreateNotAllowedError, ForbiddenError, UnauthorizedError } from '../../auth/errors.js';
+import { CreateNotAllowedError, ForbiddenError, unauthorizedError } from '../../auth/errors.js';
 import type { SecurityEvents } from '../../auth/events.js';
 import type { Action } from '../../config/security-schema.js';
 import type { CallOptions, ServedKey } from '../../keys/service.js';
@@ -39,8 +39,6 @@ export interface KeyGuardDeps {
   limit: RateLimitCheck;
 }
 
-const CHALLENGE = 'Bearer realm="rkms"';
-
 /**
  * The key routes' access control, in the order a request meets it: who is calling (401),
  * how often (429), whether the audit trail can record it (503), whether the client may
@@ -51,7 +49,7 @@ const CHALLENGE = 'Bearer realm="rkms"';
 export function guardKeyRoutes(scope: RkmsScope, deps: KeyGuardDeps): void {
   scope.decorateRequest('keyAccess', null);
 
-  scope.addHook('onRequest', async (request) => {
+  scope.addHook('onRequest', (request, _reply, done) => {
     const action = request.routeOptions.config.keyAction ?? 'get';
     const authentication = deps.clients.authenticate({
       authorization: request.headers.authorization,
@@ -60,21 +58,28 @@ export function guardKeyRoutes(scope: RkmsScope, deps: KeyGuardDeps): void {
     request.keyAccess = {
       action,
       authentication,
-      beforeCreate: async () => {
-        const client = clientOf(authentication);
-        const { id } = request.query as { id: string };
-        if (!mayCreate(client, id)) throw new CreateNotAllowedError(id, client.name);
-        await deps.limit(request, client, 'creates');
-      },
+      // A promise, as KeyService awaits it; what the executor throws rejects it.
+      beforeCreate: () =>
+        new Promise<void>((resolve) => {
+          const client = clientOf(authentication);
+          const { id } = request.query as { id: string };
+          if (!mayCreate(client, id)) throw new CreateNotAllowedError(id, client.name);
+          deps.limit(request, client, 'creates');
+          resolve();
+        }),
     };
-    await deps.limit(request, authentication.ok ? authentication.client : undefined, 'requests');
+    try {
+      deps.limit(request, authentication.ok ? authentication.client : undefined, 'requests');
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
     if (!authentication.ok) {
       deps.events.emit({ type: 'unauthenticated', problem: authentication.problem });
-      throw new UnauthorizedError(
-        authentication.message,
-        authentication.problem === 'missing' ? CHALLENGE : `${CHALLENGE}, error="invalid_token"`,
-      );
+      done(unauthorizedError(authentication.problem, authentication.message));
+      return;
     }
+    done();
   });
 
   scope.addHook('preHandler', (request, _reply, done) => {

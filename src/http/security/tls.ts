@@ -1,11 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import {
-  createSecureContext,
-  type SecureContextOptions,
-  type Server as TlsServer,
-  type TlsOptions,
-} from 'node:tls';
+import { createSecureContext, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 
 export interface TlsFiles {
@@ -13,6 +8,18 @@ export interface TlsFiles {
   key: string;
   /** CAs of client certificates: set, clients may authenticate with one (mutual TLS). */
   ca?: string | undefined;
+}
+
+/** The files' contents, as a secure context takes them. */
+export interface TlsPems {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}
+
+/** What a reload updates: a node:tls server, or anything that takes a new context the same way (the gRPC server's). */
+export interface SecureContextTarget {
+  setSecureContext(options: TlsPems): void;
 }
 
 /** How often the files are looked at: certificate renewals are rare, a stat is cheap. */
@@ -26,14 +33,14 @@ const WATCH_INTERVAL_MS = 2_000;
  * the previous one stays.
  */
 export class TlsCredentials {
-  private servers: TlsServer[] = [];
+  private servers: SecureContextTarget[] = [];
   private readonly watched: [string, () => void][] = [];
   private reloading: Promise<void> | undefined;
   private again = false;
 
   private constructor(
     private readonly files: TlsFiles,
-    private current: SecureContextOptions,
+    private current: TlsPems,
     private readonly logger: Logger,
   ) {}
 
@@ -51,8 +58,13 @@ export class TlsCredentials {
     return { ...this.current, requestCert: this.mutual, rejectUnauthorized: false };
   }
 
-  /** The server whose context `reload` replaces; the files are watched from now on. */
-  attach(server: TlsServer): void {
+  /** What the files hold now: the certificate, key and client CAs served to new connections. */
+  get pems(): TlsPems {
+    return this.current;
+  }
+
+  /** A server whose context `reload` replaces; the files are watched from now on. */
+  attach(server: SecureContextTarget): void {
     this.servers.push(server);
     if (this.watched.length > 0) return;
     for (const file of [this.files.cert, this.files.key, this.files.ca]) {
@@ -99,7 +111,7 @@ export class TlsCredentials {
   }
 }
 
-async function readCredentials(files: TlsFiles): Promise<SecureContextOptions> {
+async function readCredentials(files: TlsFiles): Promise<TlsPems> {
   const read = async (setting: string, file: string) => {
     try {
       return await readFile(file);
@@ -112,7 +124,7 @@ async function readCredentials(files: TlsFiles): Promise<SecureContextOptions> {
       );
     }
   };
-  const options: SecureContextOptions = {
+  const options: TlsPems = {
     cert: await read('cert', files.cert),
     key: await read('key', files.key),
     ...(files.ca === undefined ? {} : { ca: await read('ca', files.ca) }),

@@ -1,0 +1,200 @@
+import { X509Certificate } from 'node:crypto';
+import { copyFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { status as Code } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newToken, tokenSha256 } from '../../../src/auth/token.js';
+import type { Config } from '../../../src/config/schema.js';
+import { createPki, type Pem, type TestPki } from '../../support/certs.js';
+import { testConfig } from '../../support/config.js';
+import { listenGrpc, RkmsGrpcClient, tlsCredentials, type TlsClientOptions } from '../../support/grpc.js';
+import { httpsCall } from '../../support/https.js';
+import { startStack, type RunningService, type Stack } from '../../support/stack.js';
+
+const token = newToken();
+const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
+let pki: TestPki;
+let foreign: TestPki;
+let serverPem: Pem;
+let stack: Stack;
+let rkms: RunningService;
+let address: string;
+let certPath: string;
+let keyPath: string;
+const clients: RkmsGrpcClient[] = [];
+
+beforeAll(async () => {
+  pki = await createPki('rkms-grpc-tls');
+  foreign = await pki.foreignCa();
+  serverPem = await pki.server();
+  // The files RKMS reads; a renewal overwrites them.
+  certPath = path.join(pki.dir, 'live.crt');
+  keyPath = path.join(pki.dir, 'live.key');
+  await copyFile(serverPem.certPath, certPath);
+  await copyFile(serverPem.keyPath, keyPath);
+  stack = await startStack(
+    testConfig({
+      server: { tls: { cert: certPath, key: keyPath, ca: pki.ca.certPath } },
+      auth: {
+        clients: [
+          {
+            name: 'billing',
+            cert_subject: 'CN=billing, O=Example',
+            ids: ['billing/*'],
+            actions: ['get', 'create'],
+          },
+          {
+            name: 'svc',
+            cert_san: 'URI:spiffe://example.test/svc',
+            ids: ['svc/*'],
+            actions: ['get', 'create'],
+          },
+          { name: 'app', token_sha256: tokenSha256(token), ids: ['*'], actions: ['get', 'create'] },
+        ],
+      },
+    }),
+    'grpc-tls',
+  );
+  rkms = await stack.startService(GRPC);
+  address = await listenGrpc(rkms.service);
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await stack.close();
+  await pki.close();
+});
+
+/** A TLS client of the service (or of `to`), trusting the test CA unless told otherwise. */
+function client(options: Partial<TlsClientOptions> = {}, to = address): RkmsGrpcClient {
+  const made = new RkmsGrpcClient(to, tlsCredentials({ ca: pki.ca.cert, ...options }));
+  clients.push(made);
+  return made;
+}
+
+const bearer = { authorization: `Bearer ${token}` };
+
+describe('gRPC over TLS', () => {
+  it('serves TLS with HTTP’s certificate; a token authenticates, plaintext gets no answer', async () => {
+    const serials: string[] = [];
+    const outcome = await client({ onServerCertificate: (serial) => serials.push(serial) }).getKey(
+      'tls-1',
+      bearer,
+    );
+    expect(outcome.codeName).toBe('OK');
+    expect(serials).toEqual([serialOf(serverPem)]);
+    const viaHttps = await httpsCall(rkms.url.replace(/^http:/, 'https:'), 'GET', '/key?id=tls-1', {
+      ca: pki.ca.cert,
+      headers: bearer,
+    });
+    expect(viaHttps.body).toEqual(outcome.message);
+    expect((await client().getKey('tls-1')).codeName).toBe('UNAUTHENTICATED');
+    const plaintext = new RkmsGrpcClient(address);
+    clients.push(plaintext);
+    const refused = await plaintext.getKey('tls-1', bearer);
+    expect(refused.code).toBe(Code.UNAVAILABLE);
+    expect(refused.message).toBeUndefined();
+    expect(refused.errorType).toBeUndefined();
+  });
+
+  it('authenticates a client by the subject or SAN of a certificate its CA signed (mutual TLS), as HTTP does', async () => {
+    const billing = client(await pki.client('/CN=billing/O=Example'));
+    expect((await billing.getKey('billing/1')).codeName).toBe('OK');
+    expect(await billing.getKey('svc/1')).toMatchObject({
+      code: Code.PERMISSION_DENIED,
+      details: 'client billing may not use the id "svc/1": its ids are ["billing/*"]',
+    });
+    const svc = client(await pki.client('/CN=whatever', 'URI:spiffe://example.test/svc'));
+    expect((await svc.getKey('svc/1')).codeName).toBe('OK');
+
+    const unknown = client(await pki.client('/CN=billing/O=Other'));
+    expect(await unknown.getKey('billing/1')).toMatchObject({
+      code: Code.UNAUTHENTICATED,
+      errorType: 'Unauthorized',
+      details: 'the client certificate names no configured client (cert_subject, cert_san)',
+    });
+    // The right subject, signed by a CA RKMS does not trust, is no identity at all.
+    const forged = client(await foreign.client('/CN=billing/O=Example'));
+    const rejected = await forged.getKey('billing/1');
+    expect(rejected.code).toBe(Code.UNAUTHENTICATED);
+    expect(rejected.details).toMatch(/requires authentication/);
+    // A token works beside a certificate, and wins, as on HTTP.
+    expect((await unknown.getKey('svc/2', bearer)).codeName).toBe('OK');
+  });
+
+  it('serves a renewed certificate to new connections when its files change, and keeps open connections', async () => {
+    const before: string[] = [];
+    const open = client({ onServerCertificate: (serial) => before.push(serial) });
+    expect((await open.getKey('tls-2', bearer)).codeName).toBe('OK');
+    expect(before).toEqual([serialOf(serverPem)]);
+    const renewed = await pki.server('grpc-renewed');
+    await writeFile(keyPath, renewed.key);
+    await writeFile(certPath, renewed.cert);
+    let serial = '';
+    // The files are looked at every 2 s; each try is a new connection.
+    for (let i = 0; i < 100 && serial !== serialOf(renewed); i++) {
+      await sleep(200);
+      const seen: string[] = [];
+      const fresh = new RkmsGrpcClient(
+        address,
+        tlsCredentials({ ca: pki.ca.cert, onServerCertificate: (s) => seen.push(s) }),
+      );
+      const outcome = await fresh.getKey('tls-2', bearer);
+      fresh.close();
+      expect(outcome.codeName).toBe('OK');
+      serial = seen[0] ?? '';
+    }
+    expect(serial).toBe(serialOf(renewed));
+    // The connection opened before the renewal still answers, without a new handshake.
+    expect((await open.getKey('tls-2', bearer)).codeName).toBe('OK');
+    expect(before).toEqual([serialOf(serverPem)]);
+  });
+
+  it('keeps serving the current certificate when the new files do not load (reload, as on SIGHUP)', async () => {
+    const current = await serialSeen();
+    await writeFile(keyPath, 'not a key');
+    await rkms.service.security.reload();
+    expect(await serialSeen()).toBe(current);
+    const next = await pki.server('grpc-after-sighup');
+    await writeFile(keyPath, next.key);
+    await writeFile(certPath, next.cert);
+    await rkms.service.security.reload();
+    expect(await serialSeen()).toBe(serialOf(next));
+  });
+
+  it('serves TLS without client certificates when [server.tls] has no ca', async () => {
+    const plain = await stack.startService({
+      ...GRPC,
+      server: { ...stack.config.server, tls: { cert: serverPem.certPath, key: serverPem.keyPath } },
+      auth: {
+        allow_anonymous: false,
+        clients: [{ name: 'app', token_sha256: tokenSha256(token), ids: ['*'], actions: ['get'] }],
+      },
+    });
+    const to = await listenGrpc(plain.service);
+    expect((await client({}, to).getKey('tls-1', bearer)).codeName).toBe('OK');
+    // A certificate is not asked for, so it identifies nobody.
+    const billing = client(await pki.client('/CN=billing/O=Example'), to);
+    expect((await billing.getKey('tls-1')).codeName).toBe('UNAUTHENTICATED');
+  });
+});
+
+/** The serial number of the certificate a new connection gets. */
+async function serialSeen(): Promise<string> {
+  const seen: string[] = [];
+  const fresh = new RkmsGrpcClient(
+    address,
+    tlsCredentials({ ca: pki.ca.cert, onServerCertificate: (serial) => seen.push(serial) }),
+  );
+  try {
+    expect((await fresh.getKey('tls-serial', bearer)).codeName).toBe('OK');
+  } finally {
+    fresh.close();
+  }
+  return seen[0] ?? '';
+}
+
+function serialOf(pem: Pem): string {
+  return new X509Certificate(pem.cert).serialNumber;
+}
