@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/program.js';
-import { killAllClis, runCli } from '../support/cli.js';
+import { killAllClis, resultLine, runCli } from '../support/cli.js';
 import { deleteKey, getKey } from '../support/http.js';
 import { setDeletionDate } from '../support/table.js';
 
@@ -104,7 +104,7 @@ describe('rkms sweep', () => {
     const sweep = runCli(['sweep', '--config', config]);
     expect(await sweep.exited).toBe(0);
     expect(sweep.stderr()).toContain('deleted 1 key(s) whose deletion date had passed\n  "drop"');
-    expect(JSON.parse(sweep.stdout().trim().split('\n').pop() ?? '')).toEqual({ destroyed: ['drop'] });
+    expect(resultLine(sweep.stdout(), 'destroyed')).toEqual({ destroyed: ['drop'] });
 
     const again = runCli(['serve', '--config', config]);
     const [, url2 = ''] = await again.waitFor(/RKMS listening on (http:\/\/\S+)/);

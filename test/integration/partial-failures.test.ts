@@ -10,7 +10,7 @@ import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } fr
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllClis, runCli, runScript, type CliProcess } from '../support/cli.js';
+import { killAllClis, resultLine, runCli, runScript, type CliProcess } from '../support/cli.js';
 import { call, deleteKey, getKey } from '../support/http.js';
 
 const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1'];
@@ -267,7 +267,7 @@ describe('with one KMS region failing', () => {
   it('leaves every item complete after the faults, through repair on read and rkms repair', async () => {
     const repair = runCli(['repair', '--config', replicas.a?.config ?? ''], ENV);
     expect(await repair.exited).toBe(0);
-    const summary = JSON.parse(repair.stdout().trim().split('\n').pop() ?? '{}') as { failed: unknown[] };
+    const summary = resultLine(repair.stdout(), 'scanned');
     expect(summary.failed).toEqual([]);
     for (const id of [...existing, ...seen.keys()]) expect(await copiesOf(id)).toEqual(REGIONS);
   });
@@ -325,14 +325,12 @@ describe('rkms repair', () => {
     );
     const verify = runCli(['repair', '--verify', '--config', replicas.a?.config ?? ''], ENV);
     expect(await verify.exited).toBe(0);
-    const summary = JSON.parse(verify.stdout().trim().split('\n').pop() ?? '{}') as { damaged: number };
+    const summary = resultLine(verify.stdout(), 'scanned');
     expect(summary.damaged).toBeGreaterThanOrEqual(1);
     expect(((await item('existing-2'))?.keys as Record<string, string>)['us-west-1']).not.toBe(damaged);
     const again = runCli(['repair', '--verify', '--config', replicas.a?.config ?? ''], ENV);
     expect(await again.exited).toBe(0);
-    expect((JSON.parse(again.stdout().trim().split('\n').pop() ?? '{}') as { damaged: number }).damaged).toBe(
-      0,
-    );
+    expect(resultLine(again.stdout(), 'scanned').damaged).toBe(0);
   });
 });
 

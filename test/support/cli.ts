@@ -87,3 +87,18 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
 export function killAllClis(): void {
   for (const child of running) child.kill('SIGKILL');
 }
+
+/**
+ * The result line a command printed on stdout: stdout is JSON lines (the log, then the
+ * result), so find the line that has `field` rather than trusting the last one.
+ */
+export function resultLine(stdout: string, field: string): Record<string, unknown> {
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => field in line);
+  if (lines.length !== 1)
+    throw new Error(`expected one result line with "${field}", got ${lines.length}: ${stdout}`);
+  return lines[0] ?? {};
+}
