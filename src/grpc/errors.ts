@@ -1,17 +1,6 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { AuditUnavailableError } from '../audit/errors.js';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../auth/errors.js';
-import {
-  KeyContentionError,
-  KeyDeletedError,
-  KeyExistsError,
-  KeyIntegrityError,
-  KeyNotFoundError,
-  KeyPendingDeletionError,
-} from '../keys/errors.js';
-import { KmsUnavailableError } from '../kms/errors.js';
-import { MalformedItemError, StoreUnavailableError } from '../store/store.js';
+import { failureLogDetails, failureTypeOf, type FailureType } from '../keys/failure-types.js';
 import { encodeStatusDetails } from './status-details.js';
 
 /** A request RKMS cannot serve as sent: no valid id. */
@@ -19,44 +8,24 @@ export class InvalidRequestError extends Error {
   override name = 'InvalidRequestError';
 }
 
-interface Mapping {
-  code: Code;
-  /** The HTTP API's error_type for the same failure. */
-  type: string;
-  /** Seconds, for UNAVAILABLE: when a retry may succeed (HTTP's Retry-After). */
-  retryAfter?: number;
-  logLevel: 'info' | 'warn' | 'error';
-}
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/** Typed errors → gRPC status, mirroring src/http/errors.ts status for status. */
-const MAPPINGS: readonly [ErrorClass, Mapping][] = [
-  [InvalidRequestError, { code: Code.INVALID_ARGUMENT, type: 'BadRequest', logLevel: 'info' }],
-  // Access control (src/auth) answers with the HTTP API's error types and messages.
-  [UnauthorizedError, { code: Code.UNAUTHENTICATED, type: 'Unauthorized', logLevel: 'info' }],
-  [ForbiddenError, { code: Code.PERMISSION_DENIED, type: 'Forbidden', logLevel: 'info' }],
-  // Its RetryInfo says when the caller's window ends (see classify).
-  [TooManyRequestsError, { code: Code.RESOURCE_EXHAUSTED, type: 'TooManyRequests', logLevel: 'info' }],
-  [
-    AuditUnavailableError,
-    { code: Code.UNAVAILABLE, type: 'AuditUnavailable', retryAfter: 5, logLevel: 'error' },
-  ],
-  [KeyNotFoundError, { code: Code.NOT_FOUND, type: 'KeyNotFound', logLevel: 'info' }],
+/** The gRPC status each failure type answers with. */
+const CODE: Record<string, Code> = {
+  BadRequest: Code.INVALID_ARGUMENT,
+  Unauthorized: Code.UNAUTHENTICATED,
+  Forbidden: Code.PERMISSION_DENIED,
+  TooManyRequests: Code.RESOURCE_EXHAUSTED,
+  AuditUnavailable: Code.UNAVAILABLE,
+  KeyNotFound: Code.NOT_FOUND,
   // The id's state forbids the call until someone changes it: RestoreKey, or CreateKey once destroyed.
-  [KeyPendingDeletionError, { code: Code.FAILED_PRECONDITION, type: 'KeyPendingDeletion', logLevel: 'info' }],
-  [KeyDeletedError, { code: Code.FAILED_PRECONDITION, type: 'KeyDeleted', logLevel: 'info' }],
-  [KeyExistsError, { code: Code.ALREADY_EXISTS, type: 'KeyExists', logLevel: 'info' }],
+  KeyPendingDeletion: Code.FAILED_PRECONDITION,
+  KeyDeleted: Code.FAILED_PRECONDITION,
+  KeyExists: Code.ALREADY_EXISTS,
   // Corrupted or foreign key material: unrecoverable by the caller, needs an operator.
-  [KeyIntegrityError, { code: Code.DATA_LOSS, type: 'KeyIntegrityError', logLevel: 'error' }],
-  [MalformedItemError, { code: Code.DATA_LOSS, type: 'KeyIntegrityError', logLevel: 'error' }],
-  [KmsUnavailableError, { code: Code.UNAVAILABLE, type: 'KmsUnavailable', retryAfter: 2, logLevel: 'warn' }],
-  [
-    StoreUnavailableError,
-    { code: Code.UNAVAILABLE, type: 'StoreUnavailable', retryAfter: 2, logLevel: 'warn' },
-  ],
-  [KeyContentionError, { code: Code.UNAVAILABLE, type: 'KeyContention', retryAfter: 1, logLevel: 'warn' }],
-];
+  KeyIntegrityError: Code.DATA_LOSS,
+  KmsUnavailable: Code.UNAVAILABLE,
+  StoreUnavailable: Code.UNAVAILABLE,
+  KeyContention: Code.UNAVAILABLE,
+};
 
 /** A failed call's status, message and trailers. */
 export interface CallFailure {
@@ -87,7 +56,7 @@ export function failureOf(
   };
   if (known) {
     log[known.logLevel](
-      { errorType: type, code: Code[code], reason: message, ...logDetails(error) },
+      { errorType: type, code: Code[code], reason: message, ...failureLogDetails(error) },
       logMessage,
     );
   } else {
@@ -103,28 +72,11 @@ export function failureOf(
   return { error: { code, details: message, metadata }, errorType: type };
 }
 
-function classify(error: unknown): (Mapping & { message: string }) | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
-  if (!mapping) return undefined;
-  const retryAfter = error instanceof TooManyRequestsError ? error.retryAfterSeconds : mapping.retryAfter;
-  return { ...mapping, message: error.message, ...(retryAfter === undefined ? {} : { retryAfter }) };
-}
-
-/** What the log gets beyond the message: each region's or the store's raw error. */
-function logDetails(error: unknown): Record<string, unknown> {
-  if (error instanceof KmsUnavailableError) {
-    return {
-      regions: error.failures.map((f) => ({
-        region: f.region,
-        kind: f.kind,
-        reason: f.reason,
-        detail: f.detail,
-      })),
-    };
-  }
-  if (error instanceof StoreUnavailableError && error.detail) return { detail: error.detail };
-  // Why the audit line could not be written (ENOSPC, EACCES, ...).
-  if (error instanceof AuditUnavailableError && error.cause !== undefined) return { err: error.cause };
-  return {};
+function classify(error: unknown): (FailureType & { code: Code; message: string }) | undefined {
+  const failure =
+    error instanceof InvalidRequestError
+      ? { type: 'BadRequest', logLevel: 'info' as const }
+      : failureTypeOf(error);
+  if (!failure || !(error instanceof Error)) return undefined;
+  return { ...failure, code: CODE[failure.type] ?? Code.INTERNAL, message: error.message };
 }

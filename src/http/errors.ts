@@ -1,17 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AuditUnavailableError } from '../audit/errors.js';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../auth/errors.js';
-import {
-  KeyContentionError,
-  KeyDeletedError,
-  KeyExistsError,
-  KeyIntegrityError,
-  KeyNotFoundError,
-  KeyPendingDeletionError,
-} from '../keys/errors.js';
+import { UnauthorizedError } from '../auth/errors.js';
+import { failureLogDetails, failureTypeOf, type FailureType } from '../keys/failure-types.js';
 import { MAX_ID_LENGTH } from '../keys/id.js';
-import { KmsUnavailableError } from '../kms/errors.js';
-import { MalformedItemError, StoreUnavailableError } from '../store/store.js';
 
 /** A request RKMS cannot read, found before the route's schema runs. */
 export class BadRequestError extends Error {
@@ -28,55 +18,33 @@ export class ConnectionSpentError extends Error {
   override name = 'ConnectionSpentError';
 }
 
-interface Mapping {
-  status: number;
-  type: string;
-  /** Seconds, for 503s: when a retry may succeed. */
-  retryAfter?: number;
-  /** How loud the failure is in the log: an integrity failure needs an operator. */
-  logLevel: 'info' | 'warn' | 'error';
-  /** Headers the answer needs besides (a challenge, a delay that depends on the error). */
-  headers?: (error: Error) => Partial<Record<string, string>>;
+/** The status each failure type answers with. */
+const STATUS: Record<string, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  KeyNotFound: 404,
+  KeyPendingDeletion: 409,
+  KeyExists: 409,
+  KeyIntegrityError: 409,
+  KeyDeleted: 410,
+  HostNotAllowed: 421,
+  TooManyRequests: 429,
+  AuditUnavailable: 503,
+  ServiceUnavailable: 503,
+  KmsUnavailable: 503,
+  StoreUnavailable: 503,
+  KeyContention: 503,
+};
+
+/** Failures only HTTP has (the request as it arrived), beside the key operations' own (failure-types.ts). */
+function httpFailureTypeOf(error: unknown): FailureType | undefined {
+  if (error instanceof BadRequestError) return { type: 'BadRequest', logLevel: 'info' };
+  if (error instanceof HostNotAllowedError) return { type: 'HostNotAllowed', logLevel: 'info' };
+  if (error instanceof ConnectionSpentError)
+    return { type: 'ServiceUnavailable', retryAfter: 0, logLevel: 'info' };
+  return failureTypeOf(error);
 }
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/** Typed errors → status. Handlers throw; only this file builds error bodies. */
-const MAPPINGS: readonly [ErrorClass, Mapping][] = [
-  [BadRequestError, { status: 400, type: 'BadRequest', logLevel: 'info' }],
-  [
-    UnauthorizedError,
-    {
-      status: 401,
-      type: 'Unauthorized',
-      logLevel: 'info',
-      headers: (error) => (error instanceof UnauthorizedError ? { 'www-authenticate': error.challenge } : {}),
-    },
-  ],
-  [ForbiddenError, { status: 403, type: 'Forbidden', logLevel: 'info' }],
-  [HostNotAllowedError, { status: 421, type: 'HostNotAllowed', logLevel: 'info' }],
-  [
-    TooManyRequestsError,
-    {
-      status: 429,
-      type: 'TooManyRequests',
-      logLevel: 'info',
-      headers: (error) =>
-        error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
-    },
-  ],
-  [AuditUnavailableError, { status: 503, type: 'AuditUnavailable', retryAfter: 5, logLevel: 'error' }],
-  [ConnectionSpentError, { status: 503, type: 'ServiceUnavailable', retryAfter: 0, logLevel: 'info' }],
-  [KeyNotFoundError, { status: 404, type: 'KeyNotFound', logLevel: 'info' }],
-  [KeyPendingDeletionError, { status: 409, type: 'KeyPendingDeletion', logLevel: 'info' }],
-  [KeyExistsError, { status: 409, type: 'KeyExists', logLevel: 'info' }],
-  [KeyIntegrityError, { status: 409, type: 'KeyIntegrityError', logLevel: 'error' }],
-  [MalformedItemError, { status: 409, type: 'KeyIntegrityError', logLevel: 'error' }],
-  [KeyDeletedError, { status: 410, type: 'KeyDeleted', logLevel: 'info' }],
-  [KmsUnavailableError, { status: 503, type: 'KmsUnavailable', retryAfter: 2, logLevel: 'warn' }],
-  [StoreUnavailableError, { status: 503, type: 'StoreUnavailable', retryAfter: 2, logLevel: 'warn' }],
-  [KeyContentionError, { status: 503, type: 'KeyContention', retryAfter: 1, logLevel: 'warn' }],
-];
 
 /** Fastify's and Node's client errors, by status. */
 export const CLIENT_ERROR_TYPES: Record<number, string> = {
@@ -95,7 +63,7 @@ export const CLIENT_ERROR_TYPES: Record<number, string> = {
 
 const STATUS_OF_TYPE = new Map<string, number>([
   ...Object.entries(CLIENT_ERROR_TYPES).map(([status, type]) => [type, Number(status)] as const),
-  ...MAPPINGS.map(([, { type, status }]) => [type, status] as const),
+  ...Object.entries(STATUS),
 ]);
 
 /** The status HTTP answers an error_type with; 500 for one it does not know (InternalError). */
@@ -104,17 +72,15 @@ export function statusOfErrorType(type: string): number {
 }
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const mapping = MAPPINGS.find(([type]) => error instanceof type)?.[1];
-  if (mapping) {
-    request.log[mapping.logLevel](
-      { errorType: mapping.type, reason: error.message, ...logDetails(error) },
+  const failure = httpFailureTypeOf(error);
+  if (failure) {
+    request.log[failure.logLevel](
+      { errorType: failure.type, reason: error.message, ...failureLogDetails(error) },
       'request failed',
     );
-    if (mapping.retryAfter !== undefined) void reply.header('retry-after', String(mapping.retryAfter));
-    for (const [name, value] of Object.entries(mapping.headers?.(error) ?? {})) {
-      if (value !== undefined) void reply.header(name, value);
-    }
-    return reply.status(mapping.status).send(errorBody(mapping.type, error.message, request.id));
+    if (failure.retryAfter !== undefined) void reply.header('retry-after', String(failure.retryAfter));
+    if (error instanceof UnauthorizedError) void reply.header('www-authenticate', error.challenge);
+    return reply.status(STATUS[failure.type] ?? 500).send(errorBody(failure.type, error.message, request.id));
   }
   if (error.validation) {
     return reply.status(400).send(errorBody('BadRequest', describeValidation(error), request.id));
@@ -170,22 +136,6 @@ export function refuseUndecodableQuery(
     return;
   }
   done();
-}
-
-/** What the log gets beyond the message: each region's or the store's raw error. */
-function logDetails(error: Error): Record<string, unknown> {
-  if (error instanceof KmsUnavailableError) {
-    return {
-      regions: error.failures.map((f) => ({
-        region: f.region,
-        kind: f.kind,
-        reason: f.reason,
-        detail: f.detail,
-      })),
-    };
-  }
-  if (error instanceof StoreUnavailableError && error.detail) return { detail: error.detail };
-  return {};
 }
 
 /**
