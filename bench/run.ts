@@ -1,145 +1,140 @@
 /**
- * Benchmarks RKMS over HTTP with autocannon, on the embedded default (local KMS and
- * dynalite in the server's process). The server runs in a child process, so the load
- * generator does not share its event loop. Results go to stdout as a Markdown table;
- * bench/RESULTS.md keeps the ones we recorded, with the command that produced them.
+ * RKMS's benchmark (issue #9). The local KMS, dynalite, RKMS replicas and a bare Fastify
+ * route each run in a process of their own; autocannon loads them from this one. Every
+ * scenario prints req/s, p50, p99, errors and KMS calls per request, beside the bare route
+ * in the same pattern (interleaved runs, medians).
  *
- *   npm run bench [-- --duration 10 --connections 32]
+ *   npm run bench                      # the whole run (about 15 minutes on 2 cores)
+ *   npm run bench -- --quick           # a short one, for a quick check
+ *   npm run bench -- --record          # also writes bench/README.md's results and bench/chart.svg
+ *   npm run bench -- --only a,b        # some scenarios (a–h)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import { chartSvg } from './chart.js';
+import { measureCachedKeys, type MemoryResult } from './memory.js';
+import {
+  killAll,
+  ROOT,
+  shippedConfig,
+  startBareFastify,
+  startDynalite,
+  startLocalKms,
+  type Part,
+} from './processes.js';
+import { record, resultsMarkdown } from './report.js';
+import { Scenarios, type BenchSettings, type Row } from './scenarios.js';
+
+/** us-east-1's own listener on the local KMS, so that its `down` fault refuses connections. */
+const FIRST_REGION_PORT = 14_601;
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
+    quick: { type: 'boolean', default: false },
+    record: { type: 'boolean', default: false },
+    only: { type: 'string' },
     connections: { type: 'string', default: '32' },
   },
 });
-const duration = Number(values.duration);
-const connections = Number(values.connections);
-const ROOT = path.resolve(import.meta.dirname, '..');
+const quick = values.quick;
+const only = new Set((values.only ?? 'a,b,c,d,e,f,g,h').split(',').map((s) => s.trim()));
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  rssMb(): Promise<number>;
-  stop(): Promise<void>;
-}
+const dir = await mkdtemp(path.join(os.tmpdir(), 'rkms-bench-'));
+const settings: BenchSettings = {
+  dir,
+  connections: Number(values.connections),
+  durationSeconds: quick ? 3 : 10,
+  rounds: quick ? 1 : 3,
+  ids: 1000,
+  raceIds: quick ? 100 : 1000,
+  cachedKeys: quick ? 10_000 : 100_000,
+};
 
-async function startServer(dir: string, cacheTtlSeconds: number): Promise<Server> {
-  const config = path.join(dir, 'config.toml');
-  await writeFile(
-    config,
-    `[server]\nport = 0\n[logger]\nlevel = "warn"\n[kms]\nregions = ["us-east-1", "us-east-2", "us-west-1"]\n` +
-      `[dynamodb]\nregion = "us-east-1"\n[cache]\nttl_seconds = ${cacheTtlSeconds}\nmax_entries = 100000\n` +
-      `[embedded]\nkms = true\ndynamodb = true\ndata_dir = "./data"\n` +
-      // One load generator on one address: per-address rate limits would measure themselves.
-      `[rate_limit]\nrequests_per_minute = 0\ncreates_per_minute = 0\n[audit]\npath = "./audit.log"\n`,
-  );
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--config', config],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /RKMS listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('exit', (code) => {
-      reject(new Error(`server exited with ${code}: ${out}`));
-    });
-  });
-  return {
-    url,
-    child,
-    async rssMb() {
-      const { readFile } = await import('node:fs/promises');
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        child.on('exit', () => {
-          resolve();
-        });
-        child.kill('SIGINT');
-      }),
-  };
-}
+const started: Part[] = [];
+const stopAll = async () => {
+  await Promise.all(started.map((part) => part.stop()));
+  killAll();
+  await rm(dir, { recursive: true, force: true });
+};
+process.on('SIGINT', () => {
+  void stopAll().then(() => process.exit(130));
+});
 
-interface Row {
-  scenario: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  rssMb: number;
-}
-
-async function load(server: Server, scenario: string, pathFor: () => string): Promise<Row> {
-  const result = await autocannon({
-    url: server.url,
-    connections,
-    duration,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: pathFor() }) }],
-  });
-  return {
-    scenario,
-    rps: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-    rssMb: Math.round(await server.rssMb()),
-  };
-}
-
-async function warm(server: Server, ids: string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(
-      ids.slice(i, i + 50).map((id) => fetch(`${server.url}/key?id=${id}`).then((r) => r.arrayBuffer())),
-    );
-  }
-}
-
-const dir = await mkdtemp(path.join(tmpdir(), 'rkms-bench-'));
 const rows: Row[] = [];
-const hot = Array.from({ length: 1000 }, (_, i) => `hot-${i}`);
-let n = 0;
+let memory: MemoryResult | undefined;
 try {
-  const cached = await startServer(dir, 300);
-  await warm(cached, hot);
-  rows.push(
-    await load(cached, 'GET existing id, cached (1000 ids)', () => `/key?id=${hot[n++ % hot.length]}`),
-  );
-  rows.push(await load(cached, 'GET new id (create in 3 regions)', () => `/key?id=new-${n++}`));
-  await cached.stop();
+  const [kms, store, bare] = await Promise.all([
+    startLocalKms(dir, FIRST_REGION_PORT),
+    startDynalite(dir),
+    startBareFastify(dir),
+  ]);
+  started.push(kms, store, bare);
+  const parts = { kms, store, bare, firstRegionUrl: `http://127.0.0.1:${FIRST_REGION_PORT}` };
+  const scenarios = new Scenarios(settings, parts);
+  const step = async <T>(key: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (![...only].some((k) => key.startsWith(k))) return undefined;
+    process.stderr.write(`bench: (${key}) ...\n`);
+    return run();
+  };
 
-  await rm(path.join(dir, 'data'), { recursive: true, force: true });
-  const uncached = await startServer(dir, 0);
-  await warm(uncached, hot);
-  rows.push(
-    await load(
-      uncached,
-      'GET existing id, cache off (store read + Decrypt)',
-      () => `/key?id=${hot[n++ % hot.length]}`,
+  await scenarios.createExisting();
+  const add = (row: Row | Row[] | undefined) => {
+    for (const r of row === undefined ? [] : [row].flat()) {
+      rows.push(r);
+      process.stderr.write(
+        `bench: (${r.key}) ${r.scenario}: ${Math.round(r.rkms.rps)} req/s, p99 ${r.rkms.p99} ms, ` +
+          `${r.rkms.errors} errors${r.bare ? `, ${(r.rkms.rps / r.bare.rps).toFixed(2)}× bare` : ''}\n`,
+      );
+    }
+  };
+  add(await step('a', () => scenarios.cachedReads()));
+  add(await step('b', () => scenarios.uncachedReads()));
+  add(await step('c', () => scenarios.hotId()));
+  add(await step('d', () => scenarios.newIds()));
+  add(await step('e', () => scenarios.firstRegionFaults()));
+  add(await step('f', () => scenarios.newIdsOneRegionDown()));
+  add(await step('g', () => scenarios.threeReplicasRace()));
+  memory = await step('h', () =>
+    measureCachedKeys(
+      dir,
+      { kmsUrl: kms.url, firstRegionUrl: parts.firstRegionUrl, storeUrl: store.url, table: 'bench' },
+      settings.cachedKeys,
     ),
   );
-  await uncached.stop();
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  await stopAll();
 }
 
-console.log(`\n${connections} connections, ${duration} s per scenario, Node ${process.version}\n`);
-console.log('| scenario | req/s | p50 ms | p99 ms | errors | server RSS MB |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows)
-  console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssMb} |`);
+async function shippedLogLevel(): Promise<string> {
+  const level = (await shippedConfig()).logger?.level;
+  return typeof level === 'string' ? level : 'info';
+}
+
+const cpus = os.cpus();
+const results = resultsMarkdown(
+  {
+    date: new Date().toISOString().slice(0, 10),
+    cpu: cpus[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    logLevel: await shippedLogLevel(),
+    connections: settings.connections,
+    durationSeconds: settings.durationSeconds,
+    rounds: settings.rounds,
+  },
+  rows,
+  memory,
+);
+process.stdout.write(`\n${results}`);
+if (values.record) {
+  await record(path.join(ROOT, 'bench/README.md'), results);
+  await writeFile(
+    path.join(ROOT, 'bench/chart.svg'),
+    chartSvg(rows, `RKMS against a bare Fastify route, ${cpus.length} cores, Node ${process.version}`),
+  );
+  process.stderr.write('bench: wrote bench/README.md and bench/chart.svg\n');
+}
