@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../auth/errors.js';
 import { failureLogDetails, failureTypeOf, type FailureType } from '../keys/failure-types.js';
 import { MAX_ID_LENGTH } from '../keys/id.js';
+import { cutByTimeout, REQUEST_TIMEOUT_MESSAGE } from './security/timed-out.js';
 
 /** A request RKMS cannot read, found before the route's schema runs. */
 export class BadRequestError extends Error {
@@ -72,6 +73,10 @@ export function statusOfErrorType(type: string): number {
 }
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (cutByTimeout(request.raw)) {
+    request.log.info({ errorType: 'RequestTimeout', reason: error.message }, 'request failed');
+    return reply.status(408).send(errorBody('RequestTimeout', REQUEST_TIMEOUT_MESSAGE, request.id));
+  }
   const failure = httpFailureTypeOf(error);
   if (failure) {
     request.log[failure.logLevel](

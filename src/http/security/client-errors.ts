@@ -3,27 +3,31 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { CLIENT_ERROR_TYPES, errorBody } from '../errors.js';
+import { assignedRequestId } from '../request-id.js';
+import { markCutByTimeout, REQUEST_TIMEOUT_MESSAGE } from './timed-out.js';
 
 const MESSAGES: Record<number, string> = {
   400: 'the request is not valid HTTP/1.1',
-  408: 'the request did not arrive in time (server.headers_timeout_ms for the headers, server.receive_timeout_ms for the whole request)',
+  408: REQUEST_TIMEOUT_MESSAGE,
   431: 'the request headers are too large',
 };
 
 /**
  * Node's `clientError`: a request that never became one (malformed, too large headers, too
  * slow). Answered with RKMS's error body when nothing was sent on the socket yet; the
- * connection is closed either way.
+ * connection is closed either way. A request whose headers had arrived keeps its id.
  */
 export function clientErrorHandler(logger: Logger) {
   return (error: NodeJS.ErrnoException, socket: Socket): void => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const status =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const requestId = randomUUID();
-    logger.info({ requestId, code: error.code, status, remoteAddress: socket.remoteAddress }, 'client error');
     // Node keeps the response in progress on the socket; once its head is out, another would corrupt the stream.
     const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    const request = inProgress?.req;
+    if (request && status === 408) markCutByTimeout(request);
+    const requestId = (request && assignedRequestId(request)) ?? randomUUID();
+    logger.info({ requestId, code: error.code, status, remoteAddress: socket.remoteAddress }, 'client error');
     if (socket.writable && !inProgress?.headersSent) {
       const text = JSON.stringify(
         errorBody(CLIENT_ERROR_TYPES[status] ?? 'BadRequest', MESSAGES[status] ?? 'bad request', requestId),

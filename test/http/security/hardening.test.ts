@@ -88,6 +88,26 @@ function withHost(
   });
 }
 
+/** The service's audit trail, one record per line. */
+async function trail(): Promise<Record<string, unknown>[]> {
+  const text = await readFile(rkms.service.security.audit.destination, 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Polls (every 50 ms, for up to 10 s) until `probe` gives a value. */
+async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('not seen within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function bodyOf(text: string): Record<string, unknown> {
   return JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
 }
@@ -103,6 +123,30 @@ describe('timeouts', () => {
     expect(text).toMatch(/^HTTP\/1\.1 408 /);
     expect(bodyOf(text)).toMatchObject({ error_type: 'RequestTimeout' });
     expect(await stack.table.item('stalled')).toBeUndefined();
+  });
+
+  it('records a key request cut by receive_timeout_ms as the 408 it was answered with, under its request id', async () => {
+    const { text } = await exchange(
+      'POST /key?id=stalled-audited HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: stalled-audited-1\r\n' +
+        'Content-Type: text/plain\r\nContent-Length: 100\r\n\r\nab',
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(text).toMatch(/\r\nX-Request-Id: stalled-audited-1\r\n/i);
+    expect(bodyOf(text)).toMatchObject({ error_type: 'RequestTimeout', request_id: 'stalled-audited-1' });
+    // The line is written as the aborted request ends, just after the 408 left.
+    const lines = await waitFor(async () => {
+      const found = (await trail()).filter((line) => line.id === 'stalled-audited');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        request_id: 'stalled-audited-1',
+        action: 'create',
+        outcome: 'failed',
+        status: 408,
+        error_type: 'RequestTimeout',
+      }),
+    ]);
   });
 
   it('cuts headers that stall, and a connection that sends nothing, once headers_timeout_ms has passed', async () => {
