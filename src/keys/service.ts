@@ -164,7 +164,10 @@ export class KeyService {
     const call = this.call(options);
     return inRounds(id, async () => {
       const record = await this.read(id, call);
-      if (record?.state === 'PendingDeletion' && this.isDue(record)) return this.destroy(record, call);
+      if (record?.state === 'PendingDeletion' && this.isDue(record)) {
+        await this.destroy(record, call);
+        return AGAIN;
+      }
       if (record && record.state !== 'Deleted') throw new KeyExistsError(id);
       await this.mayCreate(call);
       const created = await this.create(id, record, call);
@@ -179,7 +182,9 @@ export class KeyService {
     return inRounds(id, async () => {
       const record = await this.existing(id, call);
       if (record.state === 'PendingDeletion') {
-        return this.isDue(record) ? this.destroy(record, call) : statusOf(record);
+        if (!this.isDue(record)) return statusOf(record);
+        await this.destroy(record, call);
+        return AGAIN;
       }
       const deletionDate = new Date(this.clock() + this.deletionWindowMs).toISOString();
       const pending = await this.store.scheduleDeletion(record, deletionDate, call.signal);
@@ -196,7 +201,10 @@ export class KeyService {
     return inRounds(id, async () => {
       const record = await this.existing(id, call);
       if (record.state === 'Enabled') return statusOf(record);
-      if (this.isDue(record)) return this.destroy(record, call);
+      if (this.isDue(record)) {
+        await this.destroy(record, call);
+        return AGAIN;
+      }
       const restored = await this.store.cancelDeletion(record, call.signal);
       if (restored === CHANGED) return AGAIN;
       this.invalidate(id);
@@ -210,7 +218,7 @@ export class KeyService {
     const destroyed: string[] = [];
     for await (const record of this.store.scan({ state: 'PendingDeletion' })) {
       if (record instanceof MalformedItemError || record.state !== 'PendingDeletion') continue;
-      if (this.isDue(record) && (await this.destroy(record)) === AGAIN) destroyed.push(record.id);
+      if (this.isDue(record) && (await this.destroy(record))) destroyed.push(record.id);
     }
     return destroyed;
   }
@@ -226,8 +234,9 @@ export class KeyService {
         case 'Deleted':
           throw new KeyDeletedError(id, record.deletionDate);
         case 'PendingDeletion':
-          if (this.isDue(record)) return this.destroy(record, call);
-          throw new KeyPendingDeletionError(id, record.deletionDate);
+          if (!this.isDue(record)) throw new KeyPendingDeletionError(id, record.deletionDate);
+          await this.destroy(record, call);
+          return AGAIN;
         case 'Enabled':
           return this.open(record, call);
       }
@@ -356,14 +365,16 @@ export class KeyService {
     return record.deletionDate !== undefined && Date.parse(record.deletionDate) <= this.clock();
   }
 
-  /** Destroys a pending key past its date (if nobody changed it meanwhile); the caller reads again. */
-  private async destroy(record: StoredKey, call: Call = this.call()): Promise<typeof AGAIN> {
+  /**
+   * Destroys a pending key past its date, unless the item changed since it was read (then
+   * the caller reads it again). Whether this call destroyed it.
+   */
+  private async destroy(record: StoredKey, call: Call = this.call()): Promise<boolean> {
     const tombstone = await this.store.destroy(record, call.signal);
-    if (tombstone !== CHANGED) {
-      this.invalidate(record.id);
-      (call.log ?? this.logger)?.info({ id: record.id, deletionDate: record.deletionDate }, 'key destroyed');
-    }
-    return AGAIN;
+    if (tombstone === CHANGED) return false;
+    this.invalidate(record.id);
+    (call.log ?? this.logger)?.info({ id: record.id, deletionDate: record.deletionDate }, 'key destroyed');
+    return true;
   }
 
   /** After a state change is written: no cache or running load may serve the old state. */

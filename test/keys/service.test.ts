@@ -389,6 +389,45 @@ describe('KeyService deletion', () => {
     expect((await item(keep))?.state).toBe('PendingDeletion');
   });
 
+  it('does not report a key as swept when another writer changed it first', async () => {
+    const { clock, ...parts } = await setup();
+    const id = unique('sweep-raced');
+    b64(await parts.keys.getKey(id));
+    await parts.keys.scheduleDeletion(id);
+    clock.now += 8 * DAY;
+    // Another replica changes the item (a repair adds a copy) between the sweep's scan and its write.
+    let raced = false;
+    const racing = new Proxy(parts.store, {
+      get(target, property) {
+        if (property === 'destroy' && !raced) {
+          return async (...args: Parameters<Store['destroy']>) => {
+            raced = true;
+            const current = await item(id);
+            await stack.table.put({ ...current, version: (current?.version as number) + 1 });
+            return target.destroy(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const service = new KeyService({
+      store: racing,
+      kms: parts.kms,
+      cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }),
+      repairer: parts.repairer,
+      dataKeyBytes: 32,
+      deletionWindowDays: 7,
+      requestTimeoutMs: 5_000,
+      clock: () => clock.now,
+    });
+    expect(await service.sweep()).not.toContain(id);
+    expect((await item(id))?.state).toBe('PendingDeletion');
+    // The next sweep reads the changed item and destroys it, and says so.
+    expect(await service.sweep()).toContain(id);
+    expect((await item(id))?.state).toBe('Deleted');
+  });
+
   it('gives up with KeyContention rather than looping when the item keeps changing', async () => {
     const parts = await setup();
     const id = unique('churn');
