@@ -5,6 +5,7 @@ module "policies" {
   partition                  = local.partition
   account_id                 = local.account_id
   key_arns                   = local.key_arns
+  retired_key_arns           = var.retired_kms_key_arns
   table_arn                  = aws_dynamodb_table.keys.arn
   replica_table_arns         = local.replica_table_arns
   allow_legacy_items         = var.allow_legacy_items

@@ -85,8 +85,14 @@ variable "policy_name" {
   default     = "rkms-service"
 }
 
+variable "retired_kms_key_arns" {
+  description = "ARNs of KMS keys that regions used before their current key (see docs/OPERATIONS.md, \"Moving a region to a new KMS key\"): the service keeps kms:Decrypt on them, and nothing else, so copies made under them stay readable until `rkms repair --rewrap` has moved every copy. Remove an ARN once that is done."
+  type        = list(string)
+  default     = []
+}
+
 variable "allow_legacy_items" {
-  description = "Allow kms:Decrypt WITHOUT an encryption context, in the key policies and the service policy. Needed only to serve a table written by the original Go RKMS, whose items carry no context; leave false otherwise."
+  description = "Allow kms:Decrypt and kms:Encrypt WITHOUT an encryption context, in the key policies and the service policy. Needed only to serve a table written by the original Go RKMS, whose items carry no context (reading them, and `rkms repair` adding their missing copies in the same form); leave false otherwise."
   type        = bool
   default     = false
 }

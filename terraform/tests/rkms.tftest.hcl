@@ -45,7 +45,7 @@ run "one_key_and_alias_per_region" {
   }
 
   assert {
-    condition     = alltrue([for key in aws_kms_key.rkms : jsondecode(key.policy).Statement[2].Sid == "DenyDecryptWithoutRkmsIdContext"])
+    condition     = alltrue([for key in aws_kms_key.rkms : jsondecode(key.policy).Statement[2].Sid == "DenyCopiesWithoutRkmsIdContext"])
     error_message = "every key carries the key policy that requires the rkms:id context"
   }
 
@@ -113,8 +113,8 @@ run "irsa_role_legacy_items_single_region_table" {
   }
 
   assert {
-    condition     = alltrue([for key in aws_kms_key.rkms : jsondecode(key.policy).Statement[2].Sid == "DenyDecryptWithForeignContext"])
-    error_message = "legacy items relax Decrypt without a context in the key policies"
+    condition     = alltrue([for key in aws_kms_key.rkms : jsondecode(key.policy).Statement[2].Sid == "DenyCopiesWithForeignContext"])
+    error_message = "legacy items relax Encrypt and Decrypt without a context in the key policies"
   }
 
   assert {

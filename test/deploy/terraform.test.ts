@@ -148,40 +148,60 @@ describe('terraform/: one for_each over the regions', () => {
 describe('terraform/modules/policies: the rkms:id context is required', () => {
   it('denies data-key use without an rkms:id context to every principal in the key policy', () => {
     const l = locals(policies);
-    expect(l.context_bound_actions).toEqual(['kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']);
+    expect(l.context_bound_actions).toEqual(['kms:GenerateDataKey*', 'kms:ReEncrypt*']);
+    expect(l.copy_actions).toEqual(['kms:Encrypt', 'kms:Decrypt']);
     expect(l.without_rkms_id).toEqual({
       'ForAllValues:StringNotEquals': { 'kms:EncryptionContextKeys': 'rkms:id' },
     });
     expect(l.with_some_context).toEqual({ Null: { 'kms:EncryptionContextKeys': 'false' } });
-    const [admin, dataKeys, decrypt] = (l.key_policy as Dict).Statement as Dict[];
+    const [admin, dataKeys, copies] = (l.key_policy as Dict).Statement as Dict[];
     expect(admin).toMatchObject({ Effect: 'Allow', Action: 'kms:*' });
     expect(admin?.Principal).toEqual({ AWS: 'arn:${var.partition}:iam::${var.account_id}:root' });
+    // New keys and re-encryption: never without rkms:id, legacy items or not.
     expect(dataKeys).toMatchObject({
       Effect: 'Deny',
       Principal: '*',
       Action: '${local.context_bound_actions}',
       Condition: '${local.without_rkms_id}',
     });
-    // Decrypt: denied without rkms:id; only allow_legacy_items adds "and with some context".
-    expect(decrypt).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt' });
-    expect(decrypt?.Condition).toBe(
+    // Encrypt and Decrypt of copies: denied without rkms:id; only allow_legacy_items adds
+    // "and with some context", so that legacy items are read and repaired context-free.
+    expect(copies).toMatchObject({ Effect: 'Deny', Principal: '*', Action: '${local.copy_actions}' });
+    expect(copies?.Condition).toBe(
       '${var.allow_legacy_items ? merge(local.without_rkms_id, local.with_some_context) : local.without_rkms_id}',
     );
   });
 
-  it('gives the service least privilege: three KMS calls bound to the context, item operations on the table', () => {
+  it('gives the service least privilege: KMS calls bound to the context, item operations on the table', () => {
     const l = locals(policies);
+    expect(l.rkms_id_or_no_context).toEqual({
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': 'rkms:id' },
+    });
+    expect(l.only_rkms_id).toBe('${merge(local.rkms_id_or_no_context, local.with_some_context)}');
     expect(l.kms_with_rkms_context).toMatchObject({
       Effect: 'Allow',
       Action: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'],
-      Resource: '${values(var.key_arns)}',
-      Condition: {
-        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': 'rkms:id' },
-        Null: { 'kms:EncryptionContextKeys': 'false' },
-      },
+      Resource: '${local.current_key_arns}',
+      Condition: '${local.only_rkms_id}',
     });
-    expect(l.kms_decrypt_legacy_items).toMatchObject({
+    expect(l.current_key_arns).toBe('${values(var.key_arns)}');
+    // `rkms repair --rewrap` looks up each region's key ARN.
+    expect(l.kms_describe_keys).toEqual({
+      Sid: 'KmsDescribeKeys',
+      Effect: 'Allow',
+      Action: 'kms:DescribeKey',
+      Resource: '${local.current_key_arns}',
+    });
+    // A region's previous keys: Decrypt only, so that old copies stay readable until rewrapped.
+    expect(l.kms_decrypt_retired_keys).toMatchObject({
       Action: 'kms:Decrypt',
+      Resource: '${var.retired_key_arns}',
+      Condition: '${var.allow_legacy_items ? local.rkms_id_or_no_context : local.only_rkms_id}',
+    });
+    // Legacy items: read (Decrypt) and repaired (Encrypt) without any context, on the current keys.
+    expect(l.kms_legacy_items).toMatchObject({
+      Action: ['kms:Encrypt', 'kms:Decrypt'],
+      Resource: '${local.current_key_arns}',
       Condition: { Null: { 'kms:EncryptionContextKeys': 'true' } },
     });
     const table = l.dynamodb_key_table as Dict;
@@ -192,17 +212,26 @@ describe('terraform/modules/policies: the rkms:id context is required', () => {
       Action: 'dynamodb:GetItem',
       Resource: '${var.replica_table_arns}',
     });
-    expect(String((l.service_policy as Dict).Statement)).toContain(
-      'var.allow_legacy_items ? [local.kms_decrypt_legacy_items] : []',
-    );
+    const statements = String((l.service_policy as Dict).Statement);
+    expect(statements).toContain('[local.kms_with_rkms_context, local.kms_describe_keys]');
+    expect(statements).toContain('length(var.retired_key_arns) > 0 ? [local.kms_decrypt_retired_keys] : []');
+    expect(statements).toContain('var.allow_legacy_items ? [local.kms_legacy_items] : []');
     // No wildcard action anywhere but the account root's administration of its keys.
-    const statements = Object.values(l).filter(
+    const allowed = Object.values(l).filter(
       (v): v is Dict => typeof v === 'object' && v !== null && 'Effect' in v,
     );
     const keyPolicyStatements = (l.key_policy as Dict).Statement as Dict[];
-    for (const st of [...statements, ...keyPolicyStatements]) {
+    for (const st of [...allowed, ...keyPolicyStatements]) {
       if (st.Effect === 'Allow' && JSON.stringify(st.Action).includes('*'))
         expect(st.Sid).toBe('EnableAccountRootAndIamPolicies');
     }
+  });
+
+  it('takes retired keys as key ARNs only, from the root module', () => {
+    const variable = named(policies, 'variable', 'retired_key_arns');
+    expect(variable.default).toEqual([]);
+    expect(JSON.stringify(variable.validation)).toContain(':key/');
+    expect(named(root, 'module', 'policies').retired_key_arns).toBe('${var.retired_kms_key_arns}');
+    expect(named(root, 'variable', 'retired_kms_key_arns').default).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 # The policy documents of RKMS, as plain data: no provider, so that
 # `terraform test` checks them on any machine, offline (tests/).
 #
-# Every KMS call RKMS makes carries the encryption context {"rkms:id": <id>},
-# so a ciphertext copied to another item fails to decrypt instead of handing
-# out another id's key. The key policy makes that a property of the keys,
+# Every KMS call RKMS makes carries the encryption context {"rkms:id": <id>}
+# (only the original Go RKMS's items, with allow_legacy_items, have none), so a
+# ciphertext copied to another item fails to decrypt instead of handing out
+# another id's key. The key policy makes that a property of the keys,
 # whoever the caller: a Deny that no IAM policy can override. The service's
 # IAM policy narrows the service's own credential further.
 
@@ -12,17 +13,22 @@ terraform {
 }
 
 locals {
-  # Data-key operations whose requests must name an rkms:id. ReEncrypt too,
-  # so a ciphertext cannot be moved to a context-free one.
-  context_bound_actions = ["kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+  # Operations whose requests must name an rkms:id, always: RKMS generates every new key
+  # bound to its id and never re-encrypts, so no legitimate call lacks the context.
+  context_bound_actions = ["kms:GenerateDataKey*", "kms:ReEncrypt*"]
+
+  # Operations on copies. Bound to rkms:id as well, except that with allow_legacy_items
+  # a request without any context is let through: the original Go RKMS's items carry no
+  # context, RKMS decrypts them without one, and `rkms repair` gives such an item its
+  # missing copy (Encrypt) in the same context-free form.
+  copy_actions = ["kms:Encrypt", "kms:Decrypt"]
 
   # True when the request's encryption context has no rkms:id key, including
   # when it has no context at all ("for all" of an empty set holds).
   without_rkms_id = { "ForAllValues:StringNotEquals" = { "kms:EncryptionContextKeys" = "rkms:id" } }
 
-  # Legacy items (the original Go RKMS) were encrypted without any context:
-  # with allow_legacy_items, Decrypt without a context stays possible, but a
-  # Decrypt whose context lacks rkms:id is still refused.
+  # With allow_legacy_items only a request that has a context, and not rkms:id in it, is
+  # denied: a copy can still never be made or opened under another context.
   with_some_context = { "Null" = { "kms:EncryptionContextKeys" = "false" } }
 
   key_policy = {
@@ -47,37 +53,62 @@ locals {
         Condition = local.without_rkms_id
       },
       {
-        Sid       = var.allow_legacy_items ? "DenyDecryptWithForeignContext" : "DenyDecryptWithoutRkmsIdContext"
+        Sid       = var.allow_legacy_items ? "DenyCopiesWithForeignContext" : "DenyCopiesWithoutRkmsIdContext"
         Effect    = "Deny"
         Principal = "*"
-        Action    = "kms:Decrypt"
+        Action    = local.copy_actions
         Resource  = "*"
         Condition = var.allow_legacy_items ? merge(local.without_rkms_id, local.with_some_context) : local.without_rkms_id
       },
     ]
   }
 
-  # The service's credential: the data-key calls on exactly the RKMS keys,
-  # and only with a context whose ONLY key is rkms:id (ForAllValues alone
-  # also holds for a request without any context, hence Null = false).
+  current_key_arns = values(var.key_arns)
+
+  # No context key but rkms:id; this also holds for a request without any context...
+  rkms_id_or_no_context = { "ForAllValues:StringEquals" = { "kms:EncryptionContextKeys" = "rkms:id" } }
+  # ...hence, for a context whose ONLY key is rkms:id, Null = false too.
+  only_rkms_id = merge(local.rkms_id_or_no_context, local.with_some_context)
+
+  # The service's credential: the data-key calls on exactly the RKMS keys, and only
+  # with the rkms:id context.
   kms_with_rkms_context = {
-    Sid      = "KmsWithRkmsContext"
-    Effect   = "Allow"
-    Action   = ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"]
-    Resource = values(var.key_arns)
-    Condition = {
-      "ForAllValues:StringEquals" = { "kms:EncryptionContextKeys" = "rkms:id" }
-      "Null"                      = { "kms:EncryptionContextKeys" = "false" }
-    }
+    Sid       = "KmsWithRkmsContext"
+    Effect    = "Allow"
+    Action    = ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"]
+    Resource  = local.current_key_arns
+    Condition = local.only_rkms_id
   }
 
-  # Off by default: it lets the credential decrypt any context-free
-  # ciphertext of these keys. Decrypt only, and only without a context.
-  kms_decrypt_legacy_items = {
-    Sid       = "KmsDecryptLegacyItemsWithoutContext"
+  # `rkms repair --rewrap` compares the key that made each copy with the region's
+  # configured key, whose ARN it asks DescribeKey for (key_ids may be aliases).
+  # DescribeKey takes no encryption context; it reveals no key material.
+  kms_describe_keys = {
+    Sid      = "KmsDescribeKeys"
+    Effect   = "Allow"
+    Action   = "kms:DescribeKey"
+    Resource = local.current_key_arns
+  }
+
+  # Keys a region used before its current one: copies made under them stay readable
+  # (RKMS falls back to another region's copy and rewraps; `rkms repair --rewrap`
+  # moves them all) until they are removed from retired_key_arns. Decrypt only.
+  kms_decrypt_retired_keys = {
+    Sid       = "KmsDecryptRetiredKeys"
     Effect    = "Allow"
     Action    = "kms:Decrypt"
-    Resource  = values(var.key_arns)
+    Resource  = var.retired_key_arns
+    Condition = var.allow_legacy_items ? local.rkms_id_or_no_context : local.only_rkms_id
+  }
+
+  # Off by default: it lets the credential decrypt any context-free ciphertext of
+  # these keys. Decrypt (reading legacy items) and Encrypt (repair adding a legacy
+  # item's missing copy), only without a context.
+  kms_legacy_items = {
+    Sid       = "KmsLegacyItemsWithoutContext"
+    Effect    = "Allow"
+    Action    = ["kms:Encrypt", "kms:Decrypt"]
+    Resource  = local.current_key_arns
     Condition = { "Null" = { "kms:EncryptionContextKeys" = "true" } }
   }
 
@@ -113,8 +144,9 @@ locals {
   service_policy = {
     Version = "2012-10-17"
     Statement = concat(
-      [local.kms_with_rkms_context],
-      var.allow_legacy_items ? [local.kms_decrypt_legacy_items] : [],
+      [local.kms_with_rkms_context, local.kms_describe_keys],
+      length(var.retired_key_arns) > 0 ? [local.kms_decrypt_retired_keys] : [],
+      var.allow_legacy_items ? [local.kms_legacy_items] : [],
       [local.dynamodb_key_table],
       length(var.replica_table_arns) > 0 ? [local.dynamodb_replica_reads] : [],
     )

@@ -18,6 +18,23 @@ variable "key_arns" {
   }
 }
 
+variable "retired_key_arns" {
+  description = "ARNs of KMS keys a region used before its current one: the service may still Decrypt under them (nothing else), so copies made under them stay readable until `rkms repair --rewrap` has moved them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    # IAM matches key ARNs, never aliases: an alias here would grant nothing.
+    condition     = alltrue([for arn in var.retired_key_arns : can(regex("^arn:[^:]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", arn))])
+    error_message = "retired_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<key id>), not aliases or key ids."
+  }
+
+  validation {
+    condition     = length(setintersection(toset(var.retired_key_arns), toset(values(var.key_arns)))) == 0
+    error_message = "retired_key_arns must not contain a current key of key_arns."
+  }
+}
+
 variable "table_arn" {
   description = "ARN of the key table in the home region."
   type        = string
@@ -30,7 +47,7 @@ variable "replica_table_arns" {
 }
 
 variable "allow_legacy_items" {
-  description = "Allow kms:Decrypt without any encryption context (items of the original Go RKMS)."
+  description = "Allow kms:Decrypt and kms:Encrypt without any encryption context (items of the original Go RKMS: reading them, and repair adding their missing copies)."
   type        = bool
   default     = false
 }
