@@ -7,7 +7,12 @@ export class KeyNotFoundError extends Error {
   }
 }
 
-/** GET on a key scheduled for deletion: never answered with a new key. */
+/*
+ * HTTP and gRPC answer these messages as they are, so the remedy names the call of
+ * both transports: a caller of either knows what to send.
+ */
+
+/** A get of a key scheduled for deletion: never answered with a new key. */
 export class KeyPendingDeletionError extends Error {
   override name = 'KeyPendingDeletionError';
   constructor(
@@ -17,12 +22,12 @@ export class KeyPendingDeletionError extends Error {
     super(
       `the key for id ${JSON.stringify(id)} is pending deletion` +
         (deletionDate ? ` on ${deletionDate}` : '') +
-        `; POST /key/restore?id=... cancels the deletion`,
+        '; restoring it cancels the deletion (POST /key/restore?id=..., or RestoreKey over gRPC)',
     );
   }
 }
 
-/** The id's key was destroyed. A new one is made only on an explicit POST /key. */
+/** The id's key was destroyed. A new one is made only by an explicit create. */
 export class KeyDeletedError extends Error {
   override name = 'KeyDeletedError';
   constructor(
@@ -32,16 +37,19 @@ export class KeyDeletedError extends Error {
     super(
       `the key for id ${JSON.stringify(id)} was deleted` +
         (deletionDate ? ` on ${deletionDate}` : '') +
-        '; data encrypted under it cannot be decrypted. POST /key?id=... creates a new key for the id',
+        '; data encrypted under it cannot be decrypted. Creating a key gives the id a new one ' +
+        '(POST /key?id=..., or CreateKey over gRPC)',
     );
   }
 }
 
-/** POST /key for an id that has a key (enabled or pending deletion). */
+/** A create for an id that has a key (enabled or pending deletion). */
 export class KeyExistsError extends Error {
   override name = 'KeyExistsError';
   constructor(readonly id: string) {
-    super(`the id ${JSON.stringify(id)} already has a key; GET /key?id=... returns it`);
+    super(
+      `the id ${JSON.stringify(id)} already has a key; get it instead (GET /key?id=..., or GetKey over gRPC)`,
+    );
   }
 }
 

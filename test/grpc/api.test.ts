@@ -54,6 +54,7 @@ describe('the same key over gRPC and HTTP', () => {
     const viaHttp = await call(http, 'POST', '/key?id=explicit');
     expect(again).toMatchObject({ code: Code.ALREADY_EXISTS, errorType: 'KeyExists' });
     expect(again.details).toBe(viaHttp.body.error_message);
+    expect(again.details).toMatch(/\(GET \/key\?id=\.\.\., or GetKey over gRPC\)$/);
   });
 
   it('puts the request id in the trailers: the caller x-request-id when safe, a new one otherwise', async () => {
@@ -81,6 +82,8 @@ describe('deletion over gRPC', () => {
     expect(pending).toMatchObject({ code: Code.FAILED_PRECONDITION, errorType: 'KeyPendingDeletion' });
     expect(pending.details).toBe(pendingHttp.body.error_message);
     expect(pending.status?.errorInfo).toEqual({ reason: 'KeyPendingDeletion', domain: 'rkms' });
+    // One message for both transports: it names the call that fixes it in each.
+    expect(pending.details).toMatch(/POST \/key\/restore\?id=\.\.\., or RestoreKey over gRPC\)$/);
 
     const restored = await grpc.restoreKey('to-delete');
     expect(restored.message).toEqual({ id: 'to-delete', state: 'Enabled', deletion_date: '' });
@@ -111,6 +114,9 @@ describe('deletion over gRPC', () => {
         expect(outcome).toMatchObject({ code: Code.FAILED_PRECONDITION, errorType: 'KeyDeleted' });
         expect(outcome.details).toBe((await getKey(http, 'destroyed')).body.error_message);
       }
+      expect((await grpc.getKey('destroyed')).details).toMatch(
+        /\(POST \/key\?id=\.\.\., or CreateKey over gRPC\)$/,
+      );
       const recreated = await grpc.createKey('destroyed');
       expect(recreated.codeName).toBe('OK');
       expect(recreated.message?.key).not.toBe(first?.key);

@@ -83,7 +83,7 @@ describe('DELETE /key and POST /key/restore', () => {
       const refused = await getKey(base, 'to-delete', prefix);
       expect(refused.status).toBe(409);
       expect(refused.body.error_type).toBe('KeyPendingDeletion');
-      expect(refused.body.error_message).toMatch(/pending deletion on .*POST \/key\/restore/);
+      expect(refused.body.error_message).toMatch(/pending deletion on .*POST \/key\/restore\?id=/);
     }
 
     const restored = await restoreKey(base, 'to-delete', '/api/v1');
@@ -136,6 +136,7 @@ describe('POST /key', () => {
     const again = await call(base, 'POST', '/api/v1/key?id=explicit');
     expect(again.status).toBe(409);
     expect(again.body.error_type).toBe('KeyExists');
+    expect(again.body.error_message).toMatch(/already has a key; get it instead \(GET \/key\?id=/);
 
     await deleteKey(base, 'explicit');
     expect((await call(base, 'POST', '/key?id=explicit')).status).toBe(409);
