@@ -52,8 +52,10 @@ export const KeyStatusBody = (description: string, example: Record<string, strin
     {
       id: Type.String({ description: 'The id, as given' }),
       state: Type.Union([Type.Literal('Enabled'), Type.Literal('PendingDeletion')], {
+        // No Deleted: KeyService reports a destroyed key as KeyDeletedError, never as a status.
         description:
-          'Enabled: served. PendingDeletion: refused (409) until restored or destroyed on deletion_date',
+          'Enabled: served. PendingDeletion: refused (409) until restored or destroyed on deletion_date. ' +
+          'A destroyed key is never a state: the call answers 410 KeyDeleted',
       }),
       deletion_date: Type.Optional(Type.String({ description: 'ISO-8601: when a pending key is destroyed' })),
     },

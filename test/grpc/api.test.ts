@@ -125,6 +125,29 @@ describe('deletion over gRPC', () => {
       clock.now = Date.now();
     }
   });
+
+  it('answers FAILED_PRECONDITION KeyDeleted, never a state, when DeleteKey or RestoreKey destroys the key', async () => {
+    const calls = [
+      ['grpc-due-then-delete', (id: string) => grpc.deleteKey(id)],
+      ['grpc-due-then-restore', (id: string) => grpc.restoreKey(id)],
+    ] as const;
+    for (const [id] of calls) {
+      await grpc.getKey(id);
+      await grpc.deleteKey(id);
+    }
+    clock.now += 7 * DAY + 1;
+    try {
+      for (const [id, send] of calls) {
+        expect((await stack.table.item(id))?.state, id).toBe('PendingDeletion');
+        const outcome = await send(id);
+        expect(outcome, id).toMatchObject({ code: Code.FAILED_PRECONDITION, errorType: 'KeyDeleted' });
+        expect(outcome.message, id).toBeUndefined();
+        expect((await stack.table.item(id))?.state, id).toBe('Deleted');
+      }
+    } finally {
+      clock.now = Date.now();
+    }
+  });
 });
 
 describe('invalid requests', () => {

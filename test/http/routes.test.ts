@@ -123,6 +123,34 @@ describe('DELETE /key and POST /key/restore', () => {
       clock.now = Date.now();
     }
   });
+
+  it('answers 410 KeyDeleted, never a state, when DELETE or restore is the call that destroys the key', async () => {
+    const calls = [
+      ['due-then-delete', deleteKey],
+      ['due-then-restore', restoreKey],
+    ] as const;
+    const dates = new Map<string, unknown>();
+    for (const [id] of calls) {
+      await getKey(base, id);
+      dates.set(id, (await deleteKey(base, id)).body.deletion_date);
+    }
+    clock.now += 7 * DAY + 1;
+    try {
+      for (const [id, send] of calls) {
+        expect((await stack.table.item(id))?.state, id).toBe('PendingDeletion');
+        const reply = await send(base, id);
+        expect(reply.status, id).toBe(410);
+        expect(reply.body, id).toEqual({
+          error_type: 'KeyDeleted',
+          error_message: expect.stringContaining(`was deleted on ${String(dates.get(id))}`) as string,
+          request_id: reply.headers.get('x-request-id'),
+        });
+        expect((await stack.table.item(id))?.state, id).toBe('Deleted');
+      }
+    } finally {
+      clock.now = Date.now();
+    }
+  });
 });
 
 describe('POST /key', () => {
