@@ -24,6 +24,8 @@ export type AuthMethod = 'token' | 'certificate' | 'anonymous';
 export interface Credentials {
   authorization?: string | undefined;
   certificate?: VerifiedCertificate | undefined;
+  /** A client certificate TLS did not verify against `[server.tls] ca`: why (node:tls's authorizationError). */
+  rejectedCertificate?: string | undefined;
 }
 
 /** The parts of a verified peer certificate that identify a client (node:tls PeerCertificate's shape). */
@@ -90,7 +92,7 @@ export class ClientRegistry {
     return this.clients.length;
   }
 
-  authenticate({ authorization, certificate }: Credentials): Authentication {
+  authenticate({ authorization, certificate, rejectedCertificate }: Credentials): Authentication {
     if (this.open) return { ok: true, client: ANONYMOUS, method: 'anonymous' };
     if (authorization !== undefined) {
       const token = BEARER.exec(authorization)?.[1];
@@ -108,6 +110,9 @@ export class ClientRegistry {
     }
     const byCertificate = certificate && this.byCertificate(certificate);
     if (byCertificate) return { ok: true, client: byCertificate, method: 'certificate' };
+    if (!certificate && rejectedCertificate !== undefined) {
+      return { ok: false, problem: 'unknown', message: rejectedCertificateMessage(rejectedCertificate) };
+    }
     return {
       ok: false,
       problem: certificate ? 'unknown' : 'missing',
@@ -136,6 +141,28 @@ export class ClientRegistry {
         (client.certSan === undefined || sanHas(certificate, client.certSan)),
     );
   }
+}
+
+/** OpenSSL's verification errors that mean the certificate's issuer is none of the trusted CAs. */
+const UNKNOWN_ISSUER = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Why a presented client certificate identifies no one, with TLS's own reason for the operator. */
+function rejectedCertificateMessage(reason: string): string {
+  const problem = UNKNOWN_ISSUER.has(reason)
+    ? 'was not signed by a CA of server.tls.ca'
+    : reason === 'CERT_HAS_EXPIRED'
+      ? 'has expired'
+      : reason === 'CERT_NOT_YET_VALID'
+        ? 'is not valid yet'
+        : 'did not verify against server.tls.ca';
+  return `the client certificate ${problem} (${reason}), so it identifies no client: present one that server.tls.ca signed, or send Authorization: Bearer <token>`;
 }
 
 /** `CN=billing, O=Example\, Inc.` → [['CN', 'billing'], ['O', 'Example, Inc.']]. */

@@ -73,6 +73,25 @@ describe('ClientRegistry', () => {
     ).toMatchObject({ client: { name: 'reader' } });
   });
 
+  it('says why a certificate TLS did not verify identifies no one, and lets a token in beside it', () => {
+    const refused = (reason: string) => {
+      const result = registry.authenticate({ rejectedCertificate: reason });
+      expect(result).toMatchObject({ ok: false, problem: 'unknown' });
+      return result.ok ? '' : result.message;
+    };
+    expect(refused('UNABLE_TO_VERIFY_LEAF_SIGNATURE')).toBe(
+      'the client certificate was not signed by a CA of server.tls.ca (UNABLE_TO_VERIFY_LEAF_SIGNATURE), so it identifies no client: present one that server.tls.ca signed, or send Authorization: Bearer <token>',
+    );
+    expect(refused('CERT_HAS_EXPIRED')).toMatch(/^the client certificate has expired \(CERT_HAS_EXPIRED\)/);
+    expect(refused('CERT_REVOKED')).toMatch(/did not verify against server\.tls\.ca \(CERT_REVOKED\)/);
+    expect(
+      registry.authenticate({
+        authorization: `Bearer ${readerToken}`,
+        rejectedCertificate: 'CERT_HAS_EXPIRED',
+      }),
+    ).toMatchObject({ ok: true, client: { name: 'reader' } });
+  });
+
   it('lets every caller in as anonymous when no client is declared', () => {
     const open = new ClientRegistry({ allow_anonymous: false, clients: [] });
     expect(open.authenticate({ authorization: 'Bearer whatever' })).toMatchObject({

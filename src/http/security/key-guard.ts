@@ -1,4 +1,5 @@
-import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { AuditTrail } from '../../audit/trail.js';
 import { AuditUnavailableError } from '../../audit/errors.js';
@@ -53,7 +54,7 @@ export function guardKeyRoutes(scope: RkmsScope, deps: KeyGuardDeps): void {
     const action = request.routeOptions.config.keyAction ?? 'get';
     const authentication = deps.clients.authenticate({
       authorization: request.headers.authorization,
-      certificate: verifiedCertificateOf(request),
+      ...peerCertificateOf(request.raw.socket),
     });
     request.keyAccess = {
       action,
@@ -122,10 +123,17 @@ function clientOf(authentication: Authentication): Client {
   return authentication.client;
 }
 
-/** The client certificate, when TLS verified it against `[server.tls] ca`; otherwise none counts. */
-function verifiedCertificateOf(request: FastifyRequest): VerifiedCertificate | undefined {
-  const socket = request.raw.socket as Partial<TLSSocket>;
-  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+/**
+ * The client certificate, when TLS verified it against `[server.tls] ca` (otherwise none
+ * counts); or, for one it did not verify, TLS's reason, so that the refusal can say why.
+ */
+export function peerCertificateOf(socket: Socket): {
+  certificate?: VerifiedCertificate;
+  rejectedCertificate?: string;
+} {
+  if (!(socket instanceof TLSSocket)) return {};
   const certificate = socket.getPeerCertificate();
-  return Object.keys(certificate).length === 0 ? undefined : certificate;
+  if (Object.keys(certificate).length === 0) return {};
+  if (socket.authorized) return { certificate };
+  return { rejectedCertificate: String(socket.authorizationError) };
 }
