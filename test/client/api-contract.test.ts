@@ -3,7 +3,7 @@ import { RkmsClient, RkmsError } from '../../src/client/index.js';
 import { testConfig } from '../support/config.js';
 import { getKey } from '../support/http.js';
 import { startStack, type RunningService, type Stack } from '../support/stack.js';
-import { recordingFetch } from './support/recording-fetch.js';
+import { recordingFetch } from '../support/recording-fetch.js';
 
 /**
  * The client against the parts of the HTTP API that came with the client's issue:

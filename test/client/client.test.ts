@@ -4,7 +4,7 @@ import { recordKey } from '../support/audit.js';
 import { testConfig } from '../support/config.js';
 import { getKey } from '../support/http.js';
 import { startStack, type RunningService, type Stack } from '../support/stack.js';
-import { recordingFetch } from './support/recording-fetch.js';
+import { recordingFetch } from '../support/recording-fetch.js';
 
 let stack: Stack;
 let a: RunningService;

@@ -9,7 +9,7 @@ import {
   silence,
   startScriptedReplica,
   type ScriptedReplica,
-} from './support/scripted-replica.js';
+} from '../support/scripted-replica.js';
 
 let a: ScriptedReplica;
 let b: ScriptedReplica;

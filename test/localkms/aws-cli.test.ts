@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { Fixture } from './helpers.js';
+import { Fixture } from '../support/local-kms.js';
 
 /**
  * The AWS CLI against the local KMS, as a user would run it. The CLI must be

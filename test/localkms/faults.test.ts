@@ -11,7 +11,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackAddress } from '../../src/localkms/admin.js';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { bytes, expectKmsError, Fixture, kmsErrorOf } from './helpers.js';
+import { bytes, expectKmsError, Fixture, kmsErrorOf } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;

@@ -11,7 +11,7 @@ import {
   type MacAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytes, createKey, expectKmsError, Fixture, kmsErrorOf } from './helpers.js';
+import { bytes, createKey, expectKmsError, Fixture, kmsErrorOf } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 let client: KMSClient;

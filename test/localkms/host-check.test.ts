@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Fixture } from './helpers.js';
+import { Fixture } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 afterAll(() => fixture.cleanup());

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Fixture } from './helpers.js';
+import { Fixture } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 afterAll(() => fixture.cleanup());

@@ -4,10 +4,12 @@ import {
   DecryptCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
+  DisableKeyRotationCommand,
   EnableKeyRotationCommand,
   EncryptCommand,
   GenerateMacCommand,
   GetKeyRotationStatusCommand,
+  ListKeyRotationsCommand,
   ListResourceTagsCommand,
   ReplicateKeyCommand,
   RotateKeyOnDemandCommand,
@@ -20,7 +22,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { bytes, createKey, expectKmsError, Fixture, text } from './helpers.js';
+import { bytes, createKey, expectKmsError, Fixture, text } from '../support/local-kms.js';
 
 const REGIONS = ['us-east-1', 'us-west-1', 'eu-west-1'];
 const DAY_MS = 86_400_000;
@@ -175,7 +177,7 @@ describe('multi-Region keys', () => {
     expect(macValid.MacValid).toBe(true);
   });
 
-  it('rotate as one set from the primary, and refuse rotation calls on a replica', async () => {
+  it('rotate as one set from the primary; a replica reports rotation but refuses to change it', async () => {
     const { east, west } = await serve();
     const { keyId } = await createKey(east, { MultiRegion: true });
     await east.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: 'us-west-1' }));
@@ -186,6 +188,9 @@ describe('multi-Region keys', () => {
       KeyRotationEnabled: true,
       RotationPeriodInDays: 90,
     });
+    const rotations = (await east.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations;
+    expect(rotations).toHaveLength(1);
+    expect((await west.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations).toEqual(rotations);
     const after = await west.send(new EncryptCommand({ KeyId: keyId, Plaintext: bytes('new material') }));
     expect(after.KeyId).toBe(arnIn('us-west-1', keyId));
     expect(
@@ -200,6 +205,10 @@ describe('multi-Region keys', () => {
     );
     await expectKmsError(
       west.send(new EnableKeyRotationCommand({ KeyId: keyId })),
+      'UnsupportedOperationException',
+    );
+    await expectKmsError(
+      west.send(new DisableKeyRotationCommand({ KeyId: keyId })),
       'UnsupportedOperationException',
     );
   });

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreLockedError, WrongPassphraseError, type LocalKms } from '../../src/localkms/index.js';
-import { bytes, createKey, expectKmsError, Fixture, text } from './helpers.js';
+import { bytes, createKey, expectKmsError, Fixture, text } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 afterEach(() => fixture.cleanup());

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { Fixture } from './helpers.js';
+import { Fixture } from '../support/local-kms.js';
 
 /** Calls the server as a hand-written client would, to send what no SDK sends. */
 async function rawCall(

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { bytes, expectKmsError, Fixture, text } from './helpers.js';
+import { bytes, expectKmsError, Fixture, text } from '../support/local-kms.js';
 
 const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1'];
 const fixture = new Fixture();

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { Fixture, kmsErrorOf } from './helpers.js';
+import { Fixture, kmsErrorOf } from '../support/local-kms.js';
 
 /** The way RKMS's embedded default uses the local KMS (DESIGN.md, "The embedded default"). */
 const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1'];

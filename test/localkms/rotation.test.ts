@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { bytes, expectKmsError, Fixture, text, createKey } from './helpers.js';
+import { bytes, expectKmsError, Fixture, text, createKey } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;

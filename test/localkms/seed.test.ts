@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SeedError, type SeedSpec } from '../../src/localkms/index.js';
-import { bytes, expectKmsError, Fixture, text } from './helpers.js';
+import { bytes, expectKmsError, Fixture, text } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 afterEach(() => fixture.cleanup());

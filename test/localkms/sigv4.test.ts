@@ -2,7 +2,7 @@ import { CreateKeyCommand, ListKeysCommand, type ListKeysCommandOutput } from '@
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { expectKmsError, Fixture } from './helpers.js';
+import { expectKmsError, Fixture } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;

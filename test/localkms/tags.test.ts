@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKms } from '../../src/localkms/index.js';
-import { expectKmsError, Fixture } from './helpers.js';
+import { expectKmsError, Fixture } from '../support/local-kms.js';
 
 const fixture = new Fixture();
 let kms: LocalKms;

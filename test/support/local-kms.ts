@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { expect } from 'vitest';
 import { startLocalKms, type LocalKms, type LocalKmsOptions } from '../../src/localkms/index.js';
-import { auditedLogger, recordKey } from '../support/audit.js';
+import { auditedLogger, recordKey } from './audit.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 

@@ -1,4 +1,4 @@
-import { recordKey } from '../../support/audit.js';
+import { recordKey } from './audit.js';
 
 export interface RecordingFetch {
   fetch: typeof fetch;
