@@ -4,7 +4,9 @@ import { wipe } from '../kms/key-material.js';
 import type { Kms } from '../kms/kms.js';
 import { MalformedItemError, type Store, type StoredKey } from '../store/store.js';
 import { encryptionContextFor } from './id.js';
+import { KeyContentionError } from './errors.js';
 import type { Repairer } from './repair.js';
+import { AGAIN, inRounds } from './rounds.js';
 
 export interface ScanOptions {
   /** Report what would be repaired; write nothing and encrypt nothing. */
@@ -42,9 +44,6 @@ interface Diagnosis {
   /** Copies that could not be checked (their region failed), and why. */
   unchecked: string[];
 }
-
-/** Re-reads of an item that changed under the repair before giving up on it. */
-const MAX_ATTEMPTS = 3;
 
 /**
  * `rkms repair`: walks the whole table and gives every key a good copy in every
@@ -95,16 +94,17 @@ async function repairItem(
     return;
   }
   let record: StoredKey = item;
-  for (let attempt = 1; ; attempt++) {
-    const outcome = await repairRecord(parts, record, options, summary);
-    if (outcome !== 'changed') return;
-    const fresh = await parts.store.get(record.id);
-    if (!fresh || fresh.state === 'Deleted') return;
-    if (attempt === MAX_ATTEMPTS) {
-      summary.failed.push({ id: record.id, reason: 'the item kept changing during the repair; run again' });
-      return;
-    }
-    record = fresh;
+  try {
+    await inRounds(record.id, async () => {
+      if ((await repairRecord(parts, record, options, summary)) === 'done') return 'done';
+      const fresh = await parts.store.get(record.id);
+      if (!fresh || fresh.state === 'Deleted') return 'done';
+      record = fresh;
+      return AGAIN;
+    });
+  } catch (err) {
+    if (!(err instanceof KeyContentionError)) throw err;
+    summary.failed.push({ id: record.id, reason: 'the item kept changing during the repair; run again' });
   }
 }
 

@@ -85,6 +85,14 @@ export interface KeyStatus {
   deletionDate?: string;
 }
 
+/**
+ * What a caller's beforeCreate threw: a value, not an exception, so that a load shared
+ * with other callers ends normally and only the caller it belongs to is refused.
+ */
+class Refusal {
+  constructor(readonly reason: unknown) {}
+}
+
 const DAY_MS = 86_400_000;
 /** A damaged copy is logged at error level at most this often per id and region. */
 const DAMAGE_LOG_INTERVAL_MS = 60_000;
@@ -104,9 +112,7 @@ export class KeyService {
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
   private readonly events: KeyServiceEvents;
-  private readonly loads = new SingleFlight<ServedKey>();
-  /** Errors thrown by a caller's beforeCreate, told apart from the load's own failures. */
-  private readonly refusals = new WeakSet<object>();
+  private readonly loads = new SingleFlight<ServedKey | Refusal>();
   private readonly damageLog: LogLimiter;
 
   constructor(options: KeyServiceOptions) {
@@ -124,8 +130,8 @@ export class KeyService {
   }
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
-  async getKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
-    for (;;) {
+  getKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
+    return inRounds(id, async () => {
       const cached = this.cache.get(id);
       if (cached) {
         this.events.cacheHit?.();
@@ -135,25 +141,14 @@ export class KeyService {
       // Callers that join a load another request started do not create the key themselves.
       const joined = this.loads.has(id);
       if (joined) this.events.merged?.();
-      let shared: ServedKey;
-      try {
-        shared = await this.loads.run(id, async (current) => {
-          const served = await this.readOrCreate(id, this.call(options));
-          // A deletion that happened meanwhile invalidated this load: its key must not be cached.
-          if (current()) this.cache.set(id, served.key);
-          // Every caller sharing this load copies the key as its await resumes, before any timer runs.
-          setImmediate(() => {
-            wipe(served.key);
-          });
-          return served;
-        });
-      } catch (err) {
-        // The caller that led the load was refused creation; this caller asks again with its own rights.
-        if (joined && typeof err === 'object' && err !== null && this.refusals.has(err)) continue;
-        throw err;
+      const shared = await this.loads.run(id, (current) => this.load(id, options, current));
+      if (shared instanceof Refusal) {
+        // The caller that led the load may not create the key; one that joined asks again with its own rights.
+        if (joined) return AGAIN;
+        throw shared.reason;
       }
       return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && !joined };
-    }
+    });
   }
 
   /**
@@ -169,7 +164,8 @@ export class KeyService {
         return AGAIN;
       }
       if (record && record.state !== 'Deleted') throw new KeyExistsError(id);
-      await this.mayCreate(call);
+      const refusal = await this.mayCreate(call);
+      if (refusal) throw refusal.reason;
       const created = await this.create(id, record, call);
       if (!created) throw new KeyExistsError(id);
       return created;
@@ -223,11 +219,25 @@ export class KeyService {
     return destroyed;
   }
 
-  private readOrCreate(id: string, call: Call): Promise<ServedKey> {
+  /** One load that every caller asking for the id meanwhile shares; `current()` says no deletion overtook it. */
+  private async load(id: string, options: CallOptions, current: () => boolean): Promise<ServedKey | Refusal> {
+    const served = await this.readOrCreate(id, this.call(options));
+    if (served instanceof Refusal) return served;
+    // A deletion that happened meanwhile invalidated this load: its key must not be cached.
+    if (current()) this.cache.set(id, served.key);
+    // Every caller sharing this load copies the key as its await resumes, before any timer runs.
+    setImmediate(() => {
+      wipe(served.key);
+    });
+    return served;
+  }
+
+  private readOrCreate(id: string, call: Call): Promise<ServedKey | Refusal> {
     return inRounds(id, async () => {
       const record = await this.read(id, call);
       if (!record) {
-        await this.mayCreate(call);
+        const refusal = await this.mayCreate(call);
+        if (refusal) return refusal;
         return (await this.create(id, undefined, call)) ?? AGAIN;
       }
       switch (record.state) {
@@ -243,13 +253,13 @@ export class KeyService {
     });
   }
 
-  /** The caller's beforeCreate; what it throws is marked as a refusal of that caller. */
-  private async mayCreate({ beforeCreate }: Call): Promise<void> {
+  /** The caller's beforeCreate: a Refusal of this caller when it throws. */
+  private async mayCreate({ beforeCreate }: Call): Promise<Refusal | undefined> {
     try {
       await beforeCreate?.();
+      return undefined;
     } catch (err) {
-      if (typeof err === 'object' && err !== null) this.refusals.add(err);
-      throw err;
+      return new Refusal(err);
     }
   }
 
