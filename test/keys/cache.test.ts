@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyCache } from '../../src/keys/cache.js';
 
@@ -6,7 +7,21 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
+
+/**
+ * The copies the cache keeps (it stores its own copy of every key it is given), seen on
+ * their way into its LRU, so a test can tell whether those very bytes were zeroed.
+ */
+function heldCopies(): { get(id: string): Uint8Array | undefined } {
+  const set = vi.spyOn(LRUCache.prototype, 'set');
+  return {
+    get: (id) => set.mock.calls.findLast(([key]) => key === id)?.[1] as Uint8Array | undefined,
+  };
+}
+
+const zeroed = (key: Uint8Array | undefined) => key?.every((byte) => byte === 0) === true;
 
 describe('KeyCache', () => {
   it('hands out copies: wiping one never touches the cached key', () => {
@@ -21,26 +36,43 @@ describe('KeyCache', () => {
   });
 
   it('wipes and drops expired keys on its own, whether or not anyone asks for them again', () => {
+    const held = heldCopies();
     const cache = new KeyCache({ ttlMs: 5_000, maxEntries: 10, clock: Date.now });
     cache.set('a', new Uint8Array(32).fill(1));
     cache.set('b', new Uint8Array(32).fill(2));
-    expect(cache.size).toBe(2);
+    expect(held.get('a')).toEqual(new Uint8Array(32).fill(1));
+    expect(held.get('b')).toEqual(new Uint8Array(32).fill(2));
     vi.advanceTimersByTime(4_999);
     expect(cache.size).toBe(2);
-    vi.advanceTimersByTime(5_001); // past the TTL and the next purge
+    expect(zeroed(held.get('a')) || zeroed(held.get('b'))).toBe(false);
+    vi.advanceTimersByTime(5_001); // past the TTL and the next purge; nobody asked for a or b
     expect(cache.size).toBe(0);
+    expect(held.get('a')).toEqual(new Uint8Array(32));
+    expect(held.get('b')).toEqual(new Uint8Array(32));
     cache.close();
   });
 
-  it('evicts the least recently used key beyond max_entries', () => {
+  it('evicts the least recently used key beyond max_entries, and wipes it', () => {
+    const held = heldCopies();
     const cache = new KeyCache({ ttlMs: 60_000, maxEntries: 2 });
     cache.set('a', new Uint8Array([1]));
     cache.set('b', new Uint8Array([2]));
     cache.get('a');
     cache.set('c', new Uint8Array([3]));
     expect(cache.get('b')).toBeUndefined();
+    expect(held.get('b')).toEqual(new Uint8Array([0]));
     expect(cache.get('a')).toEqual(new Uint8Array([1]));
     cache.close();
+  });
+
+  it('wipes every key it holds when closed', () => {
+    const held = heldCopies();
+    const cache = new KeyCache({ ttlMs: 60_000, maxEntries: 10 });
+    cache.set('a', new Uint8Array(32).fill(1));
+    cache.delete('missing');
+    expect(zeroed(held.get('a'))).toBe(false);
+    cache.close();
+    expect(held.get('a')).toEqual(new Uint8Array(32));
   });
 
   it('holds nothing when off (TTL 0)', () => {
