@@ -4,7 +4,8 @@ import { ACTIONS, type Action } from '../config/security-schema.js';
 
 interface TokenOptions {
   name: string;
-  ids: string[];
+  /** Required: a client that may use every id is a choice to write out (`--ids '*'`), never a default. */
+  ids?: string[];
   actions: Action[];
   stdin?: boolean;
 }
@@ -21,9 +22,8 @@ export function tokenCommand(): Command {
     .option('--name <name>', 'the client, as audit lines and logs name it', parseName, 'app')
     .option(
       '--ids <patterns>',
-      'comma-separated id patterns the client may use (* any text, ? one character)',
+      "required: comma-separated id patterns the client may use (* any text, ? one character; '*' for every id)",
       parseList,
-      ['*'],
     )
     .option('--actions <list>', `comma-separated actions among ${ACTIONS.join(', ')}`, parseActions, [
       'get',
@@ -34,7 +34,14 @@ export function tokenCommand(): Command {
       'after',
       '\nGive the token to the client (Authorization: Bearer <token>); put the entry in config.toml and restart RKMS.',
     )
-    .action(async (options: TokenOptions) => {
+    .action(async function (this: Command, options: TokenOptions) {
+      const { ids } = options;
+      if (ids === undefined) {
+        this.error(
+          "rkms token: --ids is required: the id patterns this client may use, e.g. --ids 'billing/*,shared-report' (--ids '*' lets it use every id)",
+          { exitCode: 2, code: 'rkms.token.ids' },
+        );
+      }
       const token = options.stdin ? await tokenFromStdin() : newToken();
       const lines = [
         ...(options.stdin
@@ -48,7 +55,7 @@ export function tokenCommand(): Command {
         '[[auth.clients]]',
         `name = ${JSON.stringify(options.name)}`,
         `token_sha256 = "${tokenSha256(token)}"`,
-        `ids = [${options.ids.map((id) => JSON.stringify(id)).join(', ')}]`,
+        `ids = [${ids.map((id) => JSON.stringify(id)).join(', ')}]`,
         `actions = [${options.actions.map((action) => JSON.stringify(action)).join(', ')}]`,
         '',
       ];

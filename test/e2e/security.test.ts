@@ -98,7 +98,7 @@ describe('rkms token', () => {
 
   it('hashes a token it is given on stdin, and refuses bad arguments', async () => {
     const given = 'an-existing-token-from-a-secret-manager';
-    const { code, stdout } = await token(['--stdin', '--name', 'ci'], `${given}\n`);
+    const { code, stdout } = await token(['--stdin', '--name', 'ci', '--ids', 'ci/*'], `${given}\n`);
     expect(code).toBe(0);
     expect(stdout).not.toContain(given);
     expect(stdout).toContain(`token_sha256 = "${tokenSha256(given)}"`);
