@@ -37,6 +37,7 @@ export function regionalKmsFromConfig(options: RegionalKmsFromConfigOptions): Re
           credentials,
         }),
         circuit: config.circuit,
+        attemptTimeoutMs: config.timeout_ms,
         clock,
         logger,
         onCall,

@@ -31,6 +31,11 @@ export interface RegionOptions {
   keyId: string;
   backend: KmsBackend;
   circuit: KmsConfig['circuit'];
+  /**
+   * `[kms] timeout_ms`: a call the request's deadline cut off after this long had an attempt
+   * time out, and counts against the region. Without it, such calls count neither way.
+   */
+  attemptTimeoutMs?: number | undefined;
   clock: Clock;
   logger?: Logger | undefined;
   /** Told about every call's outcome, for the metrics. */
@@ -54,6 +59,7 @@ export class Region {
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
   private readonly onCall: RegionOptions['onCall'];
+  private readonly attemptTimeoutMs: number;
   private readonly misconfiguredLog: LogLimiter;
   /** A latency older than this is forgotten, so a region once slow is tried first again later. */
   private readonly latencyMemoryMs: number;
@@ -62,8 +68,9 @@ export class Region {
   private lastCall: RegionHealth['lastCall'];
   private keyArnLookup: Promise<string> | undefined;
 
-  constructor({ name, keyId, backend, circuit, clock, logger, onCall }: RegionOptions) {
+  constructor({ name, keyId, backend, circuit, attemptTimeoutMs, clock, logger, onCall }: RegionOptions) {
     this.name = name;
+    this.attemptTimeoutMs = attemptTimeoutMs ?? Infinity;
     this.keyId = keyId;
     this.backend = backend;
     this.clock = clock;
@@ -234,7 +241,13 @@ export class Region {
     ms: number,
     signal: AbortSignal | undefined,
   ): RegionCallError {
-    const { kind, reason } = classifyAwsError(err);
+    const classified = classifyAwsError(err);
+    // The SDK retries inside one call: a call the deadline cut off after an attempt's timeout
+    // is the only sign of a hung region when the attempts add up to more than the deadline.
+    const hung = classified.kind === 'cancelled' && isDeadline(signal) && ms >= this.attemptTimeoutMs;
+    const { kind, reason } = hung
+      ? { kind: 'transient' as const, reason: 'no answer before the request deadline' }
+      : classified;
     this.onCall?.({ region: this.name, operation, outcome: kind, ms });
     switch (kind) {
       case 'cancelled':

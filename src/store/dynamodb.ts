@@ -1,4 +1,4 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -12,7 +12,7 @@ import type { DynamoDbConfig } from '../config/schema.js';
 import { awsRequestHandler } from '../resilience/aws-http.js';
 import { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { Clock } from '../resilience/clock.js';
-import { abortable, isDeadline } from '../resilience/deadline.js';
+import { abortable, deadlineAfter, isDeadline } from '../resilience/deadline.js';
 import { classifyAwsError, logDetail } from '../resilience/failures.js';
 import { CONTEXT_MARKER, encodeCopies, names, recordFromItem } from './item.js';
 import {
@@ -57,6 +57,8 @@ export class DynamoStore implements Store {
   private readonly breaker: CircuitBreaker;
   private readonly clock: Clock;
   private readonly onCall: DynamoStoreOptions['onCall'];
+  /** A call still unanswered after this long has had at least one attempt time out. */
+  private readonly attemptTimeoutMs: number;
   private lastFailure: { at: string; reason: string } | undefined;
 
   constructor({ config, clock, credentials, logger, onCall }: DynamoStoreOptions) {
@@ -70,6 +72,7 @@ export class DynamoStore implements Store {
     this.table = config.table_name;
     this.clock = clock;
     this.onCall = onCall;
+    this.attemptTimeoutMs = config.timeout_ms;
     this.writer = DynamoDBDocumentClient.from(
       new DynamoDBClient(clientConfig(config.region, config.endpoint)),
     );
@@ -259,6 +262,23 @@ export class DynamoStore implements Store {
     }
   }
 
+  /**
+   * DescribeTable's ItemCount, which DynamoDB refreshes about every six hours (0 until it
+   * first counts: no estimate). Outside the circuit: a role without DescribeTable only
+   * loses the estimate.
+   */
+  async approximateCount(): Promise<number | undefined> {
+    try {
+      const reply = await this.writer.send(new DescribeTableCommand({ TableName: this.table }), {
+        abortSignal: deadlineAfter(this.attemptTimeoutMs),
+      });
+      const count = reply.Table?.ItemCount;
+      return count !== undefined && count > 0 ? count : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async ping(signal?: AbortSignal): Promise<void> {
     await this.call('read', signal, (abortSignal) =>
       this.writer.send(new GetCommand({ TableName: this.table, Key: { id: '\u0000rkms:ping' } }), {
@@ -287,9 +307,9 @@ export class DynamoStore implements Store {
   }
 
   /**
-   * Every call goes through the store's circuit (a failing store answers at once instead
-   * of holding each request for its retries) and stops at the request's deadline. Every
-   * failure other than a failed condition becomes a StoreUnavailableError.
+   * Every call goes through the store's circuit (a failing or hung store answers at once
+   * instead of holding each request for its retries) and stops at the request's deadline.
+   * Every failure other than a failed condition becomes a StoreUnavailableError.
    */
   private async call<T>(
     operation: Operation,
@@ -316,16 +336,24 @@ export class DynamoStore implements Store {
         throw new ConditionFailed();
       }
       const { kind, reason } = classifyAwsError(err);
-      this.onCall?.({ operation, outcome: kind, ms });
-      if (kind === 'cancelled') {
+      const deadline = kind === 'cancelled' && isDeadline(signal);
+      // The SDK retries inside one call, so a hung store shows only as calls the deadline cut
+      // off: one that ran past an attempt's timeout counts against the store; one that started
+      // late in its request says nothing about it.
+      const hung = deadline && ms >= this.attemptTimeoutMs;
+      this.onCall?.({ operation, outcome: hung ? 'transient' : kind, ms });
+      const said = deadline ? 'no answer before the request deadline' : reason;
+      if (kind === 'cancelled' && !hung) {
         this.breaker.release(permit);
-        const why = isDeadline(signal) ? 'no answer before the request deadline' : 'cancelled';
-        throw new StoreUnavailableError(`${operation}: ${why}`, logDetail(err), { cause: err });
+        throw new StoreUnavailableError(`${operation}: ${said}`, logDetail(err), { cause: err });
       }
       if (kind === 'misconfigured') this.breaker.trip('misconfigured', permit);
       else this.breaker.failure(permit);
-      this.lastFailure = { at: new Date(this.clock()).toISOString(), reason: `${operation}: ${reason}` };
-      throw new StoreUnavailableError(`${operation}: ${reason}`, logDetail(err), { cause: err });
+      this.lastFailure = {
+        at: new Date(this.clock()).toISOString(),
+        reason: `${operation}: ${hung ? `no answer within ${Math.round(ms)} ms` : reason}`,
+      };
+      throw new StoreUnavailableError(`${operation}: ${said}`, logDetail(err), { cause: err });
     }
   }
 }

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_CREDENTIALS } from '../../src/cli/embedded.js';
 import type { DynamoDbConfig } from '../../src/config/schema.js';
+import { deadlineAfter } from '../../src/resilience/deadline.js';
 import { DynamoStore } from '../../src/store/dynamodb.js';
 import {
   CHANGED,
@@ -231,6 +232,16 @@ describe('DynamoStore', () => {
     expect(scanned[0]).toBeInstanceOf(MalformedItemError);
   });
 
+  it('has no size estimate for a table it cannot describe, and does not trip its circuit for it', async () => {
+    // dynalite reports ItemCount 0, as DynamoDB does before it first counts: no estimate either.
+    expect(await store.approximateCount()).toBeUndefined();
+    const missing = storeAt({ table_name: 'no_table_here' });
+    expect(await missing.approximateCount()).toBeUndefined();
+    // Outside the circuit: the missing table did not trip it.
+    expect(missing.health.circuit).toBe('closed');
+    missing.close();
+  });
+
   it('creates the table once and accepts an existing one', async () => {
     await ensureTable({ ...config, endpoint: dynalite.endpoint }, { credentials: EMBEDDED_CREDENTIALS });
     const other = storeAt({ table_name: 'fresh_table' });
@@ -300,6 +311,69 @@ describe('DynamoStore failures', () => {
       for (const socket of sockets) socket.destroy();
       flaky.close();
       guarded.close();
+    }
+  });
+});
+
+describe('DynamoStore with a hung table', () => {
+  let hung: Server;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    // Accepts connections and never answers, as a stopped process does.
+    hung = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+    hung.close();
+  });
+  const hungStore = (timeoutMs: number) =>
+    new DynamoStore({
+      config: {
+        ...config,
+        endpoint: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`,
+        timeout_ms: timeoutMs,
+        max_attempts: 3,
+        circuit: { failure_rate_percent: 50, minimum_calls: 3, window_ms: 60_000, reset_after_ms: 60_000 },
+      },
+      clock: () => 0,
+      credentials: EMBEDDED_CREDENTIALS,
+    });
+
+  it('opens its circuit after calls the deadline cut off past an attempt timeout, then answers at once', async () => {
+    // Three attempts of 200 ms add up to more than the 400 ms deadline: the SDK never gives up first.
+    const store = hungStore(200);
+    try {
+      const cutOff = await Promise.allSettled(['a', 'b', 'c'].map((id) => store.get(id, deadlineAfter(400))));
+      for (const outcome of cutOff) {
+        expect(outcome.status).toBe('rejected');
+        expect(String((outcome as PromiseRejectedResult).reason)).toMatch(
+          /read: no answer before the request deadline/,
+        );
+      }
+      expect(store.health.circuit).toBe('open');
+      expect(store.health.lastFailure?.reason).toMatch(/^read: no answer within \d+ ms$/);
+      const connections = sockets.size;
+      await expect(store.get('d', deadlineAfter(400))).rejects.toThrow(
+        /circuit open after repeated failures/,
+      );
+      expect(sockets.size).toBe(connections);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('does not blame the store for a deadline that fired before an attempt could time out', async () => {
+    const store = hungStore(5_000);
+    try {
+      for (let i = 0; i < 4; i++) {
+        await expect(store.get('x', deadlineAfter(50))).rejects.toThrow(
+          /no answer before the request deadline/,
+        );
+      }
+      expect(store.health.circuit).toBe('closed');
+    } finally {
+      store.close();
     }
   });
 });
