@@ -6,11 +6,12 @@ import type { KeyService } from '../keys/service.js';
 import type { Kms } from '../kms/kms.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
+import { closeConnectionsWhileDraining } from './drain.js';
 import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.js';
 import type { Lifecycle } from './lifecycle.js';
 import { openApiDocument } from './openapi.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
-import { RequestLog } from './request-log.js';
+import { lazyChildLogger, RequestLog } from './request-log.js';
 import { createKeyRoute } from './routes/create-key.js';
 import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
@@ -50,7 +51,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: false,
     bodyLimit: 16 * 1024,
     genReqId: requestIdOf,
-    logController: new RequestLog(),
+    logController: new RequestLog(logger),
+    childLoggerFactory: lazyChildLogger as never,
     // `example` annotates schemas for the OpenAPI document; validation ignores it.
     ajv: { customOptions: { keywords: ['example'] } },
     // Bad URLs and the like, refused before any hook runs, get RKMS's error body and request id too.
@@ -65,6 +67,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', echoRequestId);
+  closeConnectionsWhileDraining(app, lifecycle);
   // --- security (issue #7): Host check, requests per connection, rate limits
   const guardKeyRoutes = await installSecurity(app, security);
   // --- end security

@@ -1,5 +1,7 @@
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RkmsInstance } from './instance.js';
 import type { Lifecycle } from './lifecycle.js';
 
 /** How long a draining replica keeps answering everything before it stops accepting. */
@@ -8,10 +10,39 @@ const QUIET_MS = 1_000;
 const IDLE_SWEEP_MS = 50;
 
 /**
+ * While draining, the last answer a connection owes carries `Connection: close`: the client
+ * then sends its next request elsewhere instead of reusing a connection that is about to
+ * close (closing one it is writing to resets that request). "Last" is by the order the
+ * requests were read, which is the order Node writes their answers in: an answer with more
+ * requests pipelined behind it leaves the connection open for theirs.
+ */
+export function closeConnectionsWhileDraining(
+  app: Pick<RkmsInstance, 'addHook'>,
+  lifecycle: Pick<Lifecycle, 'phase'>,
+): void {
+  const readOn = new WeakMap<Socket, number>();
+  const ordinal = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    const socket = request.raw.socket;
+    const read = (readOn.get(socket) ?? 0) + 1;
+    readOn.set(socket, read);
+    ordinal.set(request, read);
+    done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (lifecycle.phase === 'draining' && ordinal.get(request) === readOn.get(request.raw.socket)) {
+      void reply.header('connection', 'close');
+    }
+    done(null, payload);
+  });
+}
+
+/**
  * Stops a replica without losing a request. Readiness turns 503 at once, so the load
- * balancer sends no more; for a moment everything is still answered (a request sent just
- * before the signal may still sit in a socket's buffer, unread). Then the server stops
- * accepting and closes each connection as soon as it is idle: requests in flight and
+ * balancer sends no more, and every connection is closed after its last answer (see
+ * closeConnectionsWhileDraining). For a moment everything is still answered (a request
+ * sent just before the signal may still sit in a socket's buffer, unread). Then the server
+ * stops accepting and closes each connection as soon as it is idle: requests in flight and
  * requests already queued on a connection (pipelined) are answered first. Whatever is
  * left after `timeoutMs` is closed.
  */
