@@ -11,7 +11,7 @@ import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.
 import type { Lifecycle } from './lifecycle.js';
 import { openApiDocument } from './openapi.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
-import { lazyChildLogger, RequestLog } from './request-log.js';
+import { RequestLog } from './request-log.js';
 import { createKeyRoute } from './routes/create-key.js';
 import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
@@ -51,8 +51,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: false,
     bodyLimit: 16 * 1024,
     genReqId: requestIdOf,
-    logController: new RequestLog(logger),
-    childLoggerFactory: lazyChildLogger as never,
+    logController: new RequestLog(),
     // `example` annotates schemas for the OpenAPI document; validation ignores it.
     ajv: { customOptions: { keywords: ['example'] } },
     // Bad URLs and the like, refused before any hook runs, get RKMS's error body and request id too.
