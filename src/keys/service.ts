@@ -1,31 +1,23 @@
 import type { Logger } from 'pino';
-import type { Log } from './log.js';
 import { CiphertextRejectedError } from '../kms/errors.js';
 import { wipe } from '../kms/key-material.js';
 import type { Kms } from '../kms/kms.js';
 import type { Clock } from '../resilience/clock.js';
-import { deadlineAfter } from '../resilience/deadline.js';
 import { LogLimiter } from '../resilience/log-limiter.js';
-import {
-  CHANGED,
-  MalformedItemError,
-  type KeyRecord,
-  type Store,
-  type StoredKey,
-  type Tombstone,
-} from '../store/store.js';
+import type { StoredKey, Store, Tombstone } from '../store/store.js';
 import type { KeyCache } from './cache.js';
-import {
-  KeyDeletedError,
-  KeyExistsError,
-  KeyIntegrityError,
-  KeyNotFoundError,
-  KeyPendingDeletionError,
-} from './errors.js';
+import { startCall, type Call, type CallOptions } from './call.js';
+import { KeyDeletion, type KeyStatus } from './deletion.js';
+import { KeyDeletedError, KeyExistsError, KeyIntegrityError, KeyPendingDeletionError } from './errors.js';
 import { encryptionContextFor } from './id.js';
+import type { Log } from './log.js';
+import { readRecord } from './read-record.js';
 import type { Repairer } from './repair.js';
 import { AGAIN, inRounds } from './rounds.js';
 import { SingleFlight } from './single-flight.js';
+
+export type { CallOptions } from './call.js';
+export type { KeyStatus } from './deletion.js';
 
 export interface KeyServiceOptions {
   store: Store;
@@ -51,24 +43,6 @@ export interface KeyServiceEvents {
   created?(): void;
 }
 
-/** What a caller may add to one call. */
-export interface CallOptions {
-  /** The request's log, so that the call's lines carry its request id. */
-  log?: Log | undefined;
-  /**
-   * Runs right before this call would create the id's key (never for an existing key);
-   * throws to refuse: a caller who may not create keys, or one over its creation limit.
-   */
-  beforeCreate?: (() => Promise<void>) | undefined;
-}
-
-/** What one call's store and KMS calls share: its deadline, its log, its creation check. */
-interface Call {
-  signal: AbortSignal;
-  log: Log | undefined;
-  beforeCreate: (() => Promise<void>) | undefined;
-}
-
 /** A data key handed to a caller, and where it came from (for the audit trail and the metrics). */
 export interface ServedKey {
   key: Uint8Array;
@@ -76,13 +50,6 @@ export interface ServedKey {
   source: string;
   /** Whether this call created the key. */
   created: boolean;
-}
-
-export interface KeyStatus {
-  id: string;
-  state: StoredKey['state'];
-  /** ISO-8601: when a pending key is destroyed, or was. */
-  deletionDate?: string;
 }
 
 /**
@@ -93,7 +60,6 @@ class Refusal {
   constructor(readonly reason: unknown) {}
 }
 
-const DAY_MS = 86_400_000;
 /** A damaged copy is logged at error level at most this often per id and region. */
 const DAMAGE_LOG_INTERVAL_MS = 60_000;
 
@@ -107,13 +73,13 @@ export class KeyService {
   private readonly cache: KeyCache;
   private readonly repairer: Repairer;
   private readonly dataKeyBytes: number;
-  private readonly deletionWindowMs: number;
   private readonly requestTimeoutMs: number;
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
   private readonly events: KeyServiceEvents;
   private readonly loads = new SingleFlight<ServedKey | Refusal>();
   private readonly damageLog: LogLimiter;
+  private readonly deletion: KeyDeletion;
 
   constructor(options: KeyServiceOptions) {
     this.store = options.store;
@@ -121,12 +87,21 @@ export class KeyService {
     this.cache = options.cache;
     this.repairer = options.repairer;
     this.dataKeyBytes = options.dataKeyBytes;
-    this.deletionWindowMs = options.deletionWindowDays * DAY_MS;
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.clock = options.clock;
     this.logger = options.logger;
     this.events = options.events ?? {};
     this.damageLog = new LogLimiter(DAMAGE_LOG_INTERVAL_MS, options.clock);
+    this.deletion = new KeyDeletion({
+      store: options.store,
+      deletionWindowDays: options.deletionWindowDays,
+      requestTimeoutMs: options.requestTimeoutMs,
+      clock: options.clock,
+      logger: options.logger,
+      invalidate: (id) => {
+        this.invalidate(id);
+      },
+    });
   }
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
@@ -143,7 +118,7 @@ export class KeyService {
       if (joined) this.events.merged?.();
       const shared = await this.loads.run(id, (current) => this.load(id, options, current));
       if (shared instanceof Refusal) {
-        // The caller that led the load may not create the key; one that joined asks again with its own rights.
+        // The caller that led the load may not create the key; a joiner asks again with its own rights.
         if (joined) return AGAIN;
         throw shared.reason;
       }
@@ -158,9 +133,9 @@ export class KeyService {
   async createKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
     const call = this.call(options);
     return inRounds(id, async () => {
-      const record = await this.read(id, call);
-      if (record?.state === 'PendingDeletion' && this.isDue(record)) {
-        await this.destroy(record, call);
+      const record = await readRecord(this.store, id, call);
+      if (record?.state === 'PendingDeletion' && this.deletion.isDue(record)) {
+        await this.deletion.destroy(record, call);
         return AGAIN;
       }
       if (record && record.state !== 'Deleted') throw new KeyExistsError(id);
@@ -173,53 +148,21 @@ export class KeyService {
   }
 
   /** Schedules the key's destruction after the deletion window. Idempotent while pending. */
-  async scheduleDeletion(id: string, options: CallOptions = {}): Promise<KeyStatus> {
-    const call = this.call(options);
-    return inRounds(id, async () => {
-      const record = await this.existing(id, call);
-      if (record.state === 'PendingDeletion') {
-        if (!this.isDue(record)) return statusOf(record);
-        await this.destroy(record, call);
-        return AGAIN;
-      }
-      const deletionDate = new Date(this.clock() + this.deletionWindowMs).toISOString();
-      const pending = await this.store.scheduleDeletion(record, deletionDate, call.signal);
-      if (pending === CHANGED) return AGAIN;
-      this.invalidate(id);
-      (call.log ?? this.logger)?.info({ id, deletionDate }, 'key scheduled for deletion');
-      return statusOf(pending);
-    });
+  scheduleDeletion(id: string, options: CallOptions = {}): Promise<KeyStatus> {
+    return this.deletion.schedule(id, this.call(options));
   }
 
   /** Cancels a pending deletion: the same key is served again. */
-  async restore(id: string, options: CallOptions = {}): Promise<KeyStatus> {
-    const call = this.call(options);
-    return inRounds(id, async () => {
-      const record = await this.existing(id, call);
-      if (record.state === 'Enabled') return statusOf(record);
-      if (this.isDue(record)) {
-        await this.destroy(record, call);
-        return AGAIN;
-      }
-      const restored = await this.store.cancelDeletion(record, call.signal);
-      if (restored === CHANGED) return AGAIN;
-      this.invalidate(id);
-      (call.log ?? this.logger)?.info({ id }, 'key deletion cancelled');
-      return statusOf(restored);
-    });
+  restore(id: string, options: CallOptions = {}): Promise<KeyStatus> {
+    return this.deletion.restore(id, this.call(options));
   }
 
-  /** Destroys every key whose deletion date has passed; returns their ids. */
-  async sweep(): Promise<string[]> {
-    const destroyed: string[] = [];
-    for await (const record of this.store.scan({ state: 'PendingDeletion' })) {
-      if (record instanceof MalformedItemError || record.state !== 'PendingDeletion') continue;
-      if (this.isDue(record) && (await this.destroy(record))) destroyed.push(record.id);
-    }
-    return destroyed;
+  /** Destroys every key whose deletion date has passed; returns the ids this sweep destroyed. */
+  sweep(): Promise<string[]> {
+    return this.deletion.sweep();
   }
 
-  /** One load that every caller asking for the id meanwhile shares; `current()` says no deletion overtook it. */
+  /** The load every caller asking for the id meanwhile shares; `current()`: no deletion overtook it. */
   private async load(id: string, options: CallOptions, current: () => boolean): Promise<ServedKey | Refusal> {
     const served = await this.readOrCreate(id, this.call(options));
     if (served instanceof Refusal) return served;
@@ -234,7 +177,7 @@ export class KeyService {
 
   private readOrCreate(id: string, call: Call): Promise<ServedKey | Refusal> {
     return inRounds(id, async () => {
-      const record = await this.read(id, call);
+      const record = await readRecord(this.store, id, call);
       if (!record) {
         const refusal = await this.mayCreate(call);
         if (refusal) return refusal;
@@ -244,8 +187,8 @@ export class KeyService {
         case 'Deleted':
           throw new KeyDeletedError(id, record.deletionDate);
         case 'PendingDeletion':
-          if (!this.isDue(record)) throw new KeyPendingDeletionError(id, record.deletionDate);
-          await this.destroy(record, call);
+          if (!this.deletion.isDue(record)) throw new KeyPendingDeletionError(id, record.deletionDate);
+          await this.deletion.destroy(record, call);
           return AGAIN;
         case 'Enabled':
           return this.open(record, call);
@@ -263,32 +206,11 @@ export class KeyService {
     }
   }
 
-  private async read(id: string, call: Call): Promise<KeyRecord | undefined> {
-    try {
-      return await this.store.get(id, call.signal);
-    } catch (err) {
-      if (!(err instanceof MalformedItemError)) throw err;
-      (call.log ?? this.logger)?.error(
-        { id, problem: err.problem },
-        'stored item is malformed: needs an operator',
-      );
-      throw new KeyIntegrityError(id, err.problem, { cause: err });
-    }
-  }
-
-  /** An id's key that is not destroyed, for delete and restore. */
-  private async existing(id: string, call: Call): Promise<StoredKey> {
-    const record = await this.read(id, call);
-    if (!record) throw new KeyNotFoundError(id);
-    if (record.state === 'Deleted') throw new KeyDeletedError(id, record.deletionDate);
-    return record;
-  }
-
   /** Decrypts one good copy; damaged and missing copies are reported and repaired after the answer. */
   private async open(record: StoredKey, call: Call): Promise<ServedKey> {
     const { id } = record;
     if (Object.keys(record.copies).length === 0) {
-      (call.log ?? this.logger)?.error(
+      call.log?.error(
         { id, malformed: record.malformed },
         'stored key has no well-formed copy: needs an operator',
       );
@@ -304,16 +226,14 @@ export class KeyService {
       opened = await this.kms.open(record.copies, context, call.signal);
     } catch (err) {
       if (!(err instanceof CiphertextRejectedError)) throw err;
-      (call.log ?? this.logger)?.error(
+      call.log?.error(
         { id, refused: err.failures.map((f) => ({ region: f.region, reason: f.reason })) },
         'every KMS region refused its copy of the key: the item was copied from another id or altered',
       );
       throw new KeyIntegrityError(
         id,
         'no KMS region accepts its copy for this id (copied from another id, or altered)',
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
     const damaged = [...record.malformed, ...opened.refused.map((failure) => failure.region)];
@@ -349,7 +269,7 @@ export class KeyService {
       return undefined;
     }
     this.events.created?.();
-    (call.log ?? this.logger)?.info({ id, regions: Object.keys(copies), missing }, 'created a data key');
+    call.log?.info({ id, regions: Object.keys(copies), missing }, 'created a data key');
     const record: StoredKey = {
       id,
       state: 'Enabled',
@@ -362,29 +282,8 @@ export class KeyService {
     return { key: plaintext, source: generatedIn, created: true };
   }
 
-  private call(options: CallOptions = {}): Call {
-    return {
-      signal: deadlineAfter(this.requestTimeoutMs),
-      log: options.log,
-      beforeCreate: options.beforeCreate,
-    };
-  }
-
-  private isDue(record: StoredKey): boolean {
-    // A missing or unreadable date is never due: destroying a key needs a date that passed.
-    return record.deletionDate !== undefined && Date.parse(record.deletionDate) <= this.clock();
-  }
-
-  /**
-   * Destroys a pending key past its date, unless the item changed since it was read (then
-   * the caller reads it again). Whether this call destroyed it.
-   */
-  private async destroy(record: StoredKey, call: Call = this.call()): Promise<boolean> {
-    const tombstone = await this.store.destroy(record, call.signal);
-    if (tombstone === CHANGED) return false;
-    this.invalidate(record.id);
-    (call.log ?? this.logger)?.info({ id: record.id, deletionDate: record.deletionDate }, 'key destroyed');
-    return true;
+  private call(options: CallOptions): Call {
+    return startCall(options, this.requestTimeoutMs, this.logger);
   }
 
   /** After a state change is written: no cache or running load may serve the old state. */
@@ -396,19 +295,9 @@ export class KeyService {
   private reportDamaged(id: string, region: string, reason: string | undefined, log: Log | undefined): void {
     const suppressed = this.damageLog.take(`${region}\u0000${id}`);
     if (suppressed === undefined) return;
-    (log ?? this.logger)?.error(
+    log?.error(
       { id, region, reason: reason ?? 'not a base64 ciphertext', suppressed },
       'damaged copy of a key: served from another region; repairing it',
     );
   }
-}
-
-function statusOf(record: StoredKey): KeyStatus {
-  return {
-    id: record.id,
-    state: record.state,
-    ...(record.state === 'PendingDeletion' && record.deletionDate
-      ? { deletionDate: record.deletionDate }
-      : {}),
-  };
 }
