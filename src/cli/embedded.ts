@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.js';
 import { createKmsClient } from '../kms/aws-backend.js';
 import { ensureTable } from '../store/table.js';
 import type { EmbeddedEndpoints } from './compose.js';
+import { answerLoopbackNamesOnly } from './loopback-store.js';
 
 /**
  * Credentials for the embedded local KMS and store, which accept any signature.
@@ -64,6 +65,7 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
         );
       });
       const server = dynalite({ path: dir, createTableMs: 0 });
+      answerLoopbackNamesOnly(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', resolve);
