@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EMBEDDED_CREDENTIALS } from '../../src/cli/embedded.js';
 import type { KeyParts } from '../../src/cli/compose.js';
 import { createKmsClient } from '../../src/kms/aws-backend.js';
@@ -266,10 +266,21 @@ describe('KeyService.getKey', () => {
     const { keys } = await setup({ cache: { ttl_seconds: 60 } });
     const id = unique('overtaken');
     await (await setup()).keys.getKey(id);
-    stack.kms.faults.set('us-east-1', { latency: { ms: 300 } });
-    const load = keys.getKey(id);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    stack.kms.resetCounters();
+    // The load reads the item, then waits on its Decrypt; the deletion happens in that wait.
+    stack.kms.faults.set('us-east-1', { latency: { ms: 1_000, operations: ['Decrypt'] } });
+    let settled = false;
+    const load = keys.getKey(id).finally(() => {
+      settled = true;
+    });
+    await vi.waitFor(
+      () => {
+        expect(calls('Decrypt')).toBe(1);
+      },
+      { timeout: 10_000, interval: 5 },
+    );
     await keys.scheduleDeletion(id);
+    expect(settled, 'the load was still waiting for KMS when the deletion was written').toBe(false);
     b64(await load); // it read the key before the deletion, so this caller may have it...
     await expect(keys.getKey(id)).rejects.toBeInstanceOf(KeyPendingDeletionError); // ...but nobody after
   });
