@@ -104,53 +104,28 @@ export class RegionalKms implements Kms {
     signal?: AbortSignal,
   ): Promise<NewDataKey> {
     const usable = this.preferred();
-    const skipped = this.members
-      .filter((region) => !usable.includes(region))
-      .map((region) => region.skipped());
+    const skipped = this.members.filter((region) => !usable.includes(region)).map((r) => r.skipped());
     if (usable.length < this.minRegions) {
       // Fail before any KMS call: fewer regions can answer than a new key needs.
       throw new KmsUnavailableError(this.quorumOperation(), skipped);
     }
-    let generated: { plaintext: Uint8Array; ciphertext: Uint8Array };
-    let generatedIn: string;
-    let generateFailures: RegionCallError[];
-    try {
-      const answer = await firstAnswer(
-        usable.map((region) => ({
-          name: region.name,
-          run: (s: AbortSignal) => region.generateDataKey(context, numberOfBytes, s),
-        })),
-        {
-          ...this.hedging(signal, (key: { plaintext: Uint8Array }) => {
-            wipe(key.plaintext);
-          }),
-          // Stop as soon as too few regions are left to reach the quorum.
-          maxFailures: usable.length - this.minRegions + 1,
-        },
-      );
-      ({ value: generated, name: generatedIn } = answer);
-      if (answer.hedged) this.options.onHedgeWon?.(answer.name);
-      generateFailures = answer.failures.map((f) => asRegionFailure(f, 'unknown'));
-    } catch (err) {
+    const generated = await this.generate(usable, context, numberOfBytes, signal).catch((err: unknown) => {
       throw new KmsUnavailableError(this.quorumOperation(), [...skipped, ...candidateFailures(err)]);
-    }
-
-    const failedAlready = new Set(generateFailures.map((f) => f.region));
-    const others = usable.filter((r) => r.name !== generatedIn && !failedAlready.has(r.name));
-    const { copies: copied, failures } = await this.copyTo(others, generated.plaintext, context, signal);
-    const made: Record<string, Uint8Array> = { ...copied, [generatedIn]: generated.ciphertext };
+    });
+    const failedAlready = new Set(generated.failures.map((f) => f.region));
+    const others = usable.filter((r) => r.name !== generated.region && !failedAlready.has(r.name));
+    const copied = await this.copyTo(others, generated.plaintext, context, signal);
+    const made: Record<string, Uint8Array> = { ...copied.copies, [generated.region]: generated.ciphertext };
     if (Object.keys(made).length < this.minRegions) {
       wipe(generated.plaintext);
-      throw new KmsUnavailableError(this.quorumOperation(), [...skipped, ...generateFailures, ...failures]);
+      const failures = [...skipped, ...generated.failures, ...copied.failures];
+      throw new KmsUnavailableError(this.quorumOperation(), failures);
     }
-    // In the configured order, as every item lists them.
-    const copies: Record<string, Uint8Array> = {};
-    for (const name of this.regions) if (made[name]) copies[name] = made[name];
     return {
       plaintext: generated.plaintext,
-      copies,
+      copies: this.inConfiguredOrder(made),
       missing: this.regions.filter((name) => !made[name]),
-      generatedIn,
+      generatedIn: generated.region,
     };
   }
 
@@ -192,6 +167,43 @@ export class RegionalKms implements Kms {
     const region = this.byName.get(name);
     if (!region) throw new Error(`${name} is not a configured KMS region`);
     return region;
+  }
+
+  /**
+   * A new key from the first of `usable` to answer (hedged), with the regions that failed
+   * before it did. Gives up (AllCandidatesFailed) once too few are left to reach the quorum.
+   */
+  private async generate(
+    usable: readonly Region[],
+    context: EncryptionContext,
+    numberOfBytes: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ plaintext: Uint8Array; ciphertext: Uint8Array; region: string; failures: RegionCallError[] }> {
+    const answer = await firstAnswer(
+      usable.map((region) => ({
+        name: region.name,
+        run: (s: AbortSignal) => region.generateDataKey(context, numberOfBytes, s),
+      })),
+      {
+        ...this.hedging(signal, (key: { plaintext: Uint8Array }) => {
+          wipe(key.plaintext);
+        }),
+        maxFailures: usable.length - this.minRegions + 1,
+      },
+    );
+    if (answer.hedged) this.options.onHedgeWon?.(answer.name);
+    return {
+      ...answer.value,
+      region: answer.name,
+      failures: answer.failures.map((f) => asRegionFailure(f, 'unknown')),
+    };
+  }
+
+  /** The copies in the configured order, as every item lists them. */
+  private inConfiguredOrder(copies: Readonly<Record<string, Uint8Array>>): Record<string, Uint8Array> {
+    const ordered: Record<string, Uint8Array> = {};
+    for (const name of this.regions) if (copies[name]) ordered[name] = copies[name];
+    return ordered;
   }
 
   private quorumOperation(): string {
