@@ -36,7 +36,14 @@ export interface RepairerOptions {
 
 /** Repairs waiting beyond this are dropped: the next read of the id offers them again. */
 const MAX_WAITING = 1000;
-const INCOMPLETE_LOG_INTERVAL_MS = 60_000;
+/** Each kind of repair line is logged at most this often per region: an outage would otherwise log every read. */
+const LOG_INTERVAL_MS = 60_000;
+
+const MISSING = 'key has no copy in a configured region: repairing it';
+const UNREACHABLE =
+  'serving keys that have no copy in a region that cannot be reached; they are repaired when it recovers (or by rkms repair)';
+const NOT_REPAIRED = 'could not repair some copies; will retry';
+const REPAIR_THREW = 'repair failed; the next read retries it';
 
 /**
  * Gives every configured region a good copy of each key it serves. Repair only adds or
@@ -51,7 +58,7 @@ export class Repairer {
   private readonly logger: Logger | undefined;
   private readonly onRepaired: RepairerOptions['onRepaired'];
   private readonly onIncomplete: RepairerOptions['onIncomplete'];
-  private readonly incompleteLog: LogLimiter;
+  private readonly logLimiter: LogLimiter;
   /** Ids with a repair running or waiting: at most one per id. */
   private readonly queued = new Set<string>();
   private readonly waiting: (() => Promise<void>)[] = [];
@@ -66,7 +73,7 @@ export class Repairer {
     this.logger = options.logger;
     this.onRepaired = options.onRepaired;
     this.onIncomplete = options.onIncomplete;
-    this.incompleteLog = new LogLimiter(INCOMPLETE_LOG_INTERVAL_MS, options.clock);
+    this.logLimiter = new LogLimiter(LOG_INTERVAL_MS, options.clock);
   }
 
   /** Configured regions without a good copy: missing, malformed, or refused by their region. */
@@ -84,27 +91,35 @@ export class Repairer {
     const logger = log ?? this.logger;
     const needed = this.regionsToRepair(record, damaged);
     if (needed.length === 0) return;
+    const { id } = record;
     const reachable = needed.filter((region) => this.kms.callable(region));
-    for (const region of needed) this.onIncomplete?.(region);
-    for (const region of needed.filter((r) => !reachable.includes(r))) this.reportWaiting(region, logger);
-    if (reachable.length === 0 || this.queued.has(record.id) || this.waiting.length >= MAX_WAITING) return;
+    for (const region of needed) {
+      this.onIncomplete?.(region);
+      if (!reachable.includes(region)) {
+        this.report(logger, 'error', `unreachable\u0000${region}`, { id, region }, UNREACHABLE);
+      } else if (!damaged.includes(region)) {
+        // Damaged copies were reported, with their reason, where they were found.
+        this.report(logger, 'error', `missing\u0000${region}`, { id, region }, MISSING);
+      }
+    }
+    if (reachable.length === 0 || this.queued.has(id) || this.waiting.length >= MAX_WAITING) return;
 
     const key = Uint8Array.from(plaintext);
-    this.queued.add(record.id);
+    this.queued.add(id);
     this.waiting.push(async () => {
       try {
         const result = await this.repair(record, key, reachable, deadlineAfter(this.timeoutMs));
         if (result.repaired.length > 0) {
-          logger?.info({ id: record.id, regions: result.repaired }, 'repaired missing or damaged copies');
+          logger?.info({ id, regions: result.repaired }, 'repaired missing or damaged copies');
         }
-        if (result.failed.length > 0) {
-          logger?.warn({ id: record.id, failed: result.failed }, 'could not repair some copies; will retry');
+        for (const { region, reason } of result.failed) {
+          this.report(logger, 'warn', `failed\u0000${region}`, { id, region, reason }, NOT_REPAIRED);
         }
       } catch (err) {
-        logger?.warn({ id: record.id, err }, 'repair failed; the next read retries it');
+        this.report(logger, 'warn', 'threw', { id, err }, REPAIR_THREW);
       } finally {
         wipe(key);
-        this.queued.delete(record.id);
+        this.queued.delete(id);
       }
     });
     this.pump();
@@ -162,12 +177,15 @@ export class Repairer {
     }
   }
 
-  private reportWaiting(region: string, logger: Log | undefined): void {
-    const suppressed = this.incompleteLog.take(region);
-    if (suppressed === undefined) return;
-    logger?.warn(
-      { region, suppressed },
-      'serving keys that have no copy in a region that cannot be reached; they are repaired when it recovers (or by rkms repair)',
-    );
+  /** One line per subject per interval, saying how many were held back since the last. */
+  private report(
+    logger: Log | undefined,
+    level: 'warn' | 'error',
+    subject: string,
+    fields: Record<string, unknown>,
+    message: string,
+  ): void {
+    const suppressed = this.logLimiter.take(subject);
+    if (suppressed !== undefined) logger?.[level]({ ...fields, suppressed }, message);
   }
 }

@@ -1,7 +1,9 @@
 import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_CREDENTIALS } from '../../src/cli/embedded.js';
+import type { KeyParts } from '../../src/cli/compose.js';
 import type { Config } from '../../src/config/schema.js';
+import type { Log } from '../../src/keys/log.js';
 import { createKmsClient } from '../../src/kms/aws-backend.js';
 import { repairTable, type ScanOptions } from '../../src/keys/repair-scan.js';
 import { recordKey } from '../support/audit.js';
@@ -49,6 +51,95 @@ describe('repair on read', () => {
     await three.repairer.settled();
     expect(stack.kms.counters()['us-west-1']?.Encrypt).toBe(1);
     expect(await regionsOf(id)).toEqual(['us-east-1', 'us-east-2', 'us-west-1']);
+  });
+});
+
+interface Line {
+  level: 'info' | 'warn' | 'error';
+  fields: Record<string, unknown>;
+  message: string;
+}
+
+/** A request's log that keeps its lines, as the repairer gets one from the key service. */
+function captureLog() {
+  const lines: Line[] = [];
+  const at = (level: Line['level']) => (fields: Record<string, unknown>, message: string) => {
+    lines.push({ level, fields, message });
+  };
+  const log = { info: at('info'), warn: at('warn'), error: at('error') } as unknown as Log;
+  const matching = (level: Line['level'], message: RegExp) =>
+    lines.filter((line) => line.level === level && message.test(line.message));
+  return { log, matching };
+}
+
+const MISSING = /^key has no copy in a configured region: repairing it$/;
+const UNREACHABLE = /^serving keys that have no copy in a region that cannot be reached/;
+const NOT_REPAIRED = /^could not repair some copies; will retry$/;
+
+/** A key read through `three`, then its us-west-1 copy removed behind RKMS's back. */
+async function withoutWest1(three: KeyParts, name: string) {
+  const id = unique(name);
+  const { key } = await three.keys.getKey(id);
+  b64(key);
+  await three.repairer.settled();
+  await stack.table.removeCopy(id, 'us-west-1');
+  const record = await three.store.get(id);
+  if (record?.state !== 'Enabled') throw new Error(`expected ${id} to be enabled`);
+  return { id, key, record };
+}
+
+describe('repair on read: what it reports', () => {
+  it('reports a missing copy at error level once a minute per region, and each repair at info', async () => {
+    const three = await parts(THREE);
+    const { log, matching } = captureLog();
+    const ids: string[] = [];
+    for (const name of ['gap-a', 'gap-b', 'gap-c']) {
+      const { id, key, record } = await withoutWest1(three, name);
+      ids.push(id);
+      three.repairer.offer(record, key, [], log);
+      await three.repairer.settled();
+    }
+    expect(matching('error', MISSING).map((line) => line.fields)).toEqual([
+      { id: ids[0], region: 'us-west-1', suppressed: 0 },
+    ]);
+    expect(matching('info', /^repaired missing or damaged copies$/).map((line) => line.fields.id)).toEqual(
+      ids,
+    );
+    for (const id of ids) expect(await regionsOf(id)).toEqual(THREE);
+  });
+
+  it('says once that it could not repair a region, then once that the region cannot be reached', async () => {
+    const three = await parts(THREE);
+    const { key, record } = await withoutWest1(three, 'stuck');
+    const { log, matching } = captureLog();
+    stack.kms.faults.set('us-west-1', { error: { operations: ['Encrypt'] } });
+    try {
+      // Every repair fails, until enough have failed to open us-west-1's circuit.
+      let offers = 0;
+      while (three.kms.callable('us-west-1') && offers < 20) {
+        three.repairer.offer(record, key, [], log);
+        offers++;
+        await three.repairer.settled();
+      }
+      expect(three.kms.callable('us-west-1')).toBe(false);
+      expect(offers).toBeGreaterThan(2);
+      for (let i = 0; i < 3; i++) three.repairer.offer(record, key, [], log);
+      await three.repairer.settled();
+      expect(matching('warn', NOT_REPAIRED).map((line) => line.fields)).toEqual([
+        {
+          id: record.id,
+          region: 'us-west-1',
+          reason: 'Encrypt: internal error (KMSInternalException)',
+          suppressed: 0,
+        },
+      ]);
+      expect(matching('error', MISSING)).toHaveLength(1);
+      expect(matching('error', UNREACHABLE).map((line) => line.fields)).toEqual([
+        { id: record.id, region: 'us-west-1', suppressed: 0 },
+      ]);
+    } finally {
+      stack.kms.faults.clear();
+    }
   });
 });
 
