@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { repairTable, type ScanSummary } from '../keys/repair-scan.js';
-import { loadConfigOrExit, withKeyParts } from './key-parts.js';
+import { exitWith, loadConfigOrExit, withKeyParts } from './key-parts.js';
 
 interface RepairFlags {
   config?: string;
@@ -31,8 +31,7 @@ export function repairCommand(): Command {
     .action(async (flags: RepairFlags) => {
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        process.stderr.write('rkms repair: --concurrency must be a whole number from 1 to 64\n');
-        process.exit(2);
+        exitWith('repair', '--concurrency must be a whole number from 1 to 64', 2);
       }
       const config = await loadConfigOrExit('repair', flags.config);
       const options = {
@@ -42,7 +41,7 @@ export function repairCommand(): Command {
         concurrency,
       };
       const summary = await withKeyParts('repair', config, async (parts) => {
-        const progress = progressReporter();
+        const progress = progressReporter(process.stderr, await parts.store.approximateCount());
         try {
           return await repairTable(parts, options, progress.update);
         } finally {
@@ -55,21 +54,36 @@ export function repairCommand(): Command {
     });
 }
 
-/** A bar on a terminal; a line every few seconds otherwise (a log file, a CI job). */
-function progressReporter(): { update: (summary: ScanSummary) => void; stop: () => void } {
-  if (process.stderr.isTTY) {
+export interface ProgressReporter {
+  update: (summary: ScanSummary) => void;
+  stop: () => void;
+}
+
+/**
+ * A bar on a terminal; a line every few seconds otherwise (a log file, a CI job).
+ * `estimate` is the store's idea of the table's size (DynamoDB refreshes it every few
+ * hours): the bar's total, grown when the scan passes it.
+ */
+export function progressReporter(
+  stream: NodeJS.WriteStream | { isTTY?: false; write(text: string): unknown },
+  estimate: number | undefined,
+  { clock = Date.now, intervalMs = PROGRESS_LINE_MS } = {},
+): ProgressReporter {
+  if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        stream: process.stderr,
-        format: 'repair |{bar}| {value} items scanned · {repaired} repaired · {failed} failed',
+        stream,
+        format:
+          estimate === undefined
+            ? 'repair {value} items scanned · {repaired} repaired · {failed} failed'
+            : 'repair |{bar}| {value} of about {total} items scanned · {repaired} repaired · {failed} failed',
       },
       cliProgress.Presets.shades_classic,
     );
-    // The table's size is not known ahead of a scan: the bar grows with it.
-    bar.start(1, 0, { repaired: 0, failed: 0 });
+    bar.start(Math.max(estimate ?? 0, 1), 0, { repaired: 0, failed: 0 });
     return {
       update: (s) => {
-        bar.setTotal(Math.max(s.scanned * 2, 1));
+        if (s.scanned > bar.getTotal()) bar.setTotal(s.scanned);
         bar.update(s.scanned, { repaired: totalRepaired(s), failed: s.failed.length });
       },
       stop: () => {
@@ -77,13 +91,14 @@ function progressReporter(): { update: (summary: ScanSummary) => void; stop: () 
       },
     };
   }
-  let last = Date.now();
+  const of = estimate === undefined ? '' : ` of about ${estimate}`;
+  let last = clock();
   return {
     update: (s) => {
-      if (Date.now() - last < PROGRESS_LINE_MS) return;
-      last = Date.now();
-      process.stderr.write(
-        `repair: ${s.scanned} items scanned, ${totalRepaired(s)} copies repaired, ${s.failed.length} failed\n`,
+      if (clock() - last < intervalMs) return;
+      last = clock();
+      stream.write(
+        `repair: ${s.scanned}${of} items scanned, ${totalRepaired(s)} copies repaired, ${s.failed.length} failed\n`,
       );
     },
     stop: () => undefined,

@@ -75,6 +75,8 @@ export interface Store {
   ): Promise<StoredKey | Changed>;
   /** Every item, for `rkms repair` and the sweep; items RKMS cannot read come as MalformedItemError. */
   scan(filter?: { state?: KeyState }): AsyncIterable<KeyRecord | MalformedItemError>;
+  /** The store's own estimate of how many items it holds (for progress), or undefined when unknown. */
+  approximateCount(): Promise<number | undefined>;
   /** A cheap call that fails when the store cannot be reached. */
   ping(signal?: AbortSignal): Promise<void>;
   /** The store's circuit and its last failure, from real calls. */
