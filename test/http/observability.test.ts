@@ -1,6 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/cli/compose.js';
+import { ensureEmbeddedKeys } from '../../src/cli/embedded.js';
+import { Lifecycle } from '../../src/http/lifecycle.js';
+import { healthRoutes } from '../../src/http/routes/health.js';
 import { testConfig } from '../support/config.js';
 import { call, getKey } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -27,8 +32,11 @@ describe('GET /metrics', () => {
     await getKey(base, secretId); // cached
     await Promise.all([getKey(base, 'burst'), getKey(base, 'burst'), getKey(base, 'burst')]);
     stack.kms.faults.set('us-east-1', { error: {} });
-    await getKey(base, 'created-while-us-east-1-errs');
-    stack.kms.faults.clear();
+    try {
+      await getKey(base, 'created-while-us-east-1-errs');
+    } finally {
+      stack.kms.faults.clear();
+    }
 
     const reply = await fetch(`${base}/metrics`);
     expect(reply.status).toBe(200);
@@ -64,9 +72,12 @@ describe('GET /metrics', () => {
   it('counts copies repaired and incomplete items served, by region', async () => {
     const id = `incomplete-${Math.random().toString(36).slice(2)}`;
     stack.kms.faults.set('us-west-1', { down: {} });
-    await getKey(base, id);
-    await service.repairer.settled(); // its repair failed: us-west-1 is still down
-    stack.kms.faults.clear();
+    try {
+      await getKey(base, id);
+      await service.repairer.settled(); // its repair failed: us-west-1 is still down
+    } finally {
+      stack.kms.faults.clear();
+    }
     const reread = await stack.startService({ cache: { ...stack.config.cache, ttl_seconds: 0 } });
     await getKey(reread.url, id);
     await reread.service.repairer.settled();
@@ -89,15 +100,25 @@ describe('GET /readyz', () => {
 
     const other = await stack.startService({ cache: { ...stack.config.cache, ttl_seconds: 0 } });
     stack.kms.faults.set('us-east-2', { down: {} });
-    await getKey(other.url, 'readiness-probe-key');
-    await other.service.repairer.settled();
-    stack.kms.faults.clear();
-    // The body reflects the calls just made, not only the circuit (still closed after one failure).
-    const regions = (await call(other.url, 'GET', '/readyz')).body.kms as Record<string, unknown>;
+    try {
+      await getKey(other.url, 'readiness-probe-key');
+      await other.service.repairer.settled();
+    } finally {
+      stack.kms.faults.clear();
+    }
+    // The body reflects the calls just made, not only the circuit (still closed after one failure),
+    // and how long ago each was made.
+    const regions = (await call(other.url, 'GET', '/readyz')).body.kms as Record<
+      string,
+      { last_call: { age_ms: number } }
+    >;
     expect(regions['us-east-2']).toMatchObject({
       circuit: 'closed',
       last_call: { outcome: 'transient', reason: 'connection reset' },
     });
+    const age = regions['us-east-2']?.last_call.age_ms;
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(60_000);
   });
 
   it('stays ready while the shared store is down, and says so; ?strict=true turns it unready', async () => {
@@ -115,7 +136,58 @@ describe('GET /readyz', () => {
     expect(strict.body.status).toBe('unavailable');
   });
 
-  it('turns 503 while starting and while draining', async () => {
+  it('turns 503 while starting, with the key parts in place but not yet serving', async () => {
+    const parts = await stack.keyParts();
+    const lifecycle = new Lifecycle();
+    const app = Fastify().withTypeProvider<TypeBoxTypeProvider>();
+    await app.register(healthRoutes, { store: parts.store, kms: parts.kms, lifecycle });
+    try {
+      const starting = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(starting.statusCode).toBe(503);
+      expect(starting.json()).toMatchObject({ status: 'unavailable', phase: 'starting' });
+      lifecycle.serving();
+      const serving = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(serving.statusCode).toBe(200);
+      expect(serving.json()).toMatchObject({ status: 'ready', phase: 'serving' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('turns 503 when no KMS region can use its key, says why, and is ready again once the keys are fixed', async () => {
+    const suffix = Math.random().toString(36).slice(2);
+    const kms = {
+      ...stack.config.kms,
+      key_ids: Object.fromEntries(stack.config.kms.regions.map((r) => [r, `alias/readyz-${suffix}-${r}`])),
+      circuit: { ...stack.config.kms.circuit, reset_after_ms: 200 },
+    };
+    const broken = await stack.startService({ kms });
+    expect((await getKey(broken.url, 'no-usable-key')).status).toBe(503);
+    const unready = await call(broken.url, 'GET', '/readyz');
+    expect(unready.status).toBe(503);
+    expect(unready.body).toMatchObject({ status: 'unavailable', phase: 'serving' });
+    // The region the failed creation never reached was probed by the readiness check itself.
+    const notFound = (region: string) => `${region}: key not found (NotFoundException)`;
+    expect(unready.body.reason).toBe(
+      `no KMS region can use its configured key (${stack.config.kms.regions.map(notFound).join('; ')}): ` +
+        "fix the keys or the role's permissions",
+    );
+    // One region's key still usable is enough to serve: only the replica's own, complete breakage unreadies it.
+    expect((await call(base, 'GET', '/readyz')).status).toBe(200);
+
+    // The keys appear; nothing but the readiness probe calls KMS, and it finds them.
+    await ensureEmbeddedKeys({ ...stack.config, kms }, stack.kms.url);
+    let ready = unready;
+    for (const started = Date.now(); ready.status !== 200;) {
+      expect(Date.now() - started, 'ready again').toBeLessThan(30_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ready = await call(broken.url, 'GET', '/readyz');
+    }
+    expect(ready.body).not.toHaveProperty('reason');
+    expect((await getKey(broken.url, 'usable-key-again')).status).toBe(200);
+  });
+
+  it('turns 503 while draining', async () => {
     const fresh = await stack.startService();
     expect((await call(fresh.url, 'GET', '/readyz')).status).toBe(200);
     fresh.service.lifecycle.draining();

@@ -1,14 +1,25 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { encryptionContextFor } from '../../keys/id.js';
 import type { Kms } from '../../kms/kms.js';
+import type { RegionHealth } from '../../kms/region.js';
 import type { Store } from '../../store/store.js';
 import type { Lifecycle } from '../lifecycle.js';
 
-/** A store ping that takes longer than this counts as failed: a probe must answer quickly. */
-const PING_TIMEOUT_MS = 1_000;
+/** A store ping or key probe that takes longer than this counts as failed: a probe must answer quickly. */
+const PROBE_TIMEOUT_MS = 1_000;
+
+/**
+ * What a readiness probe encrypts to learn whether a region's key became usable again: not
+ * a key (zeros), under an id of its own, so the policy that binds every call to an rkms:id
+ * is the one tested.
+ */
+const PROBE_PLAINTEXT = new Uint8Array(32);
+const PROBE_CONTEXT = encryptionContextFor('rkms:readiness-probe');
 
 const LastCall = Type.Object({
-  at: Type.String(),
+  at: Type.String({ description: 'ISO-8601: when the call ended' }),
+  age_ms: Type.Integer({ description: 'How long ago that was: an old call says little about now' }),
   operation: Type.String(),
   outcome: Type.String({ description: 'ok, throttled, transient, misconfigured or rejected' }),
   reason: Type.Optional(Type.String()),
@@ -18,6 +29,9 @@ const Readiness = Type.Object(
   {
     status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
     phase: Type.Union([Type.Literal('starting'), Type.Literal('serving'), Type.Literal('draining')]),
+    reason: Type.Optional(
+      Type.String({ description: 'Why this replica cannot serve, when it is serving but unready' }),
+    ),
     store: Type.Object({
       ping: Type.String({ description: '"ok", or what went wrong (a short reason, no endpoint)' }),
       circuit: Type.String(),
@@ -35,7 +49,8 @@ const Readiness = Type.Object(
   },
   {
     description:
-      'Whether this replica can serve (only while starting or draining is it unready), and what its dependencies did lately',
+      'Whether this replica can serve (unready only while starting, draining, or while no KMS region can use ' +
+      'its configured key), and what its dependencies did lately',
   },
 );
 
@@ -48,11 +63,57 @@ const ReadinessQuery = Type.Object({
 });
 
 /**
+ * Every region's key is unusable (disabled, missing, forbidden to this replica's role): this
+ * replica's own configuration is broken, not a shared dependency's availability, and no
+ * request can succeed until it is fixed.
+ */
+function everyKeyUnusable(regions: readonly RegionHealth[]): boolean {
+  return regions.length > 0 && regions.every((r) => r.trippedBy === 'misconfigured');
+}
+
+/**
+ * An unready replica gets no requests, so nothing else would find out that its keys were
+ * fixed: while no region's key is known to work and some region's is known not to, the
+ * readiness check itself makes the probe call of each such region (a region never called
+ * yet included: a failed key creation stops before it reaches every region) whenever the
+ * circuit lets one through, which is once per `reset_after_ms`.
+ */
+async function probeUnusableKeys(kms: Kms): Promise<void> {
+  const regions = kms.health();
+  const unusable = (r: RegionHealth) => r.trippedBy === 'misconfigured';
+  if (!regions.some(unusable) || !regions.every((r) => unusable(r) || r.lastCall === undefined)) return;
+  const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+  await Promise.all(
+    regions
+      .filter((r) => kms.callable(r.region))
+      .map((r) => kms.encryptIn(r.region, PROBE_PLAINTEXT, PROBE_CONTEXT, signal).catch(() => undefined)),
+  );
+}
+
+function unusableKeysReason(regions: readonly RegionHealth[]): string {
+  const why = regions.map((r) => `${r.region}: ${r.lastCall?.reason ?? 'its key is unusable'}`).join('; ');
+  return `no KMS region can use its configured key (${why}): fix the keys or the role's permissions`;
+}
+
+function regionBody(region: RegionHealth, now: number) {
+  const { lastCall } = region;
+  return {
+    circuit: region.circuit,
+    ...(region.trippedBy ? { tripped_by: region.trippedBy } : {}),
+    ...(lastCall
+      ? { last_call: { ...lastCall, age_ms: Math.max(0, Math.round(now - Date.parse(lastCall.at))) } }
+      : {}),
+    ...(region.latencyMs !== undefined ? { latency_ms: region.latencyMs } : {}),
+  };
+}
+
+/**
  * GET /healthz — the process is alive (liveness).
- * GET /readyz — this replica can serve: 503 only while starting or draining. An outage of
- * what every replica shares (the table, every KMS region) shows in the body and the
- * metrics but leaves the replica ready, so the load balancer keeps sending requests that
- * get RKMS's own 503 with Retry-After, or a cached key, instead of connection errors.
+ * GET /readyz — this replica can serve: 503 while starting or draining, and while none of
+ * its KMS keys is usable (its own configuration is broken). An outage of what every
+ * replica shares (the table, every KMS region) shows in the body and the metrics but
+ * leaves the replica ready, so the load balancer keeps sending requests that get RKMS's
+ * own 503 with Retry-After, or a cached key, instead of connection errors.
  */
 export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; kms: Kms; lifecycle: Lifecycle }> = (
   app,
@@ -64,7 +125,8 @@ export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; kms: Kms
     {
       schema: {
         description: 'Liveness: 200 while the process runs',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        tags: ['health'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'Alive' }) },
       },
     },
     () => ({ status: 'ok' as const }),
@@ -75,34 +137,32 @@ export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; kms: Kms
     {
       schema: {
         description: 'Readiness of this replica, with the state of the key store and each KMS region',
+        tags: ['health'],
         querystring: ReadinessQuery,
         response: { 200: Readiness, 503: Readiness },
       },
     },
     async (request, reply) => {
-      const ping = await store.ping(AbortSignal.timeout(PING_TIMEOUT_MS)).then(
-        () => 'ok',
-        (err: unknown) => (err instanceof Error ? err.message : 'unavailable'),
-      );
+      const [ping] = await Promise.all([
+        store.ping(AbortSignal.timeout(PROBE_TIMEOUT_MS)).then(
+          () => 'ok',
+          (err: unknown) => (err instanceof Error ? err.message : 'unavailable'),
+        ),
+        probeUnusableKeys(kms),
+      ]);
       const regions = kms.health();
       const { circuit, lastFailure } = store.health;
+      const keysUnusable = everyKeyUnusable(regions);
       const dependenciesDown = ping !== 'ok' || regions.every((r) => r.circuit === 'open');
-      const ready = lifecycle.phase === 'serving' && !(request.query.strict && dependenciesDown);
+      const ready =
+        lifecycle.phase === 'serving' && !keysUnusable && !(request.query.strict && dependenciesDown);
+      const now = Date.now();
       return reply.status(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'unavailable',
         phase: lifecycle.phase,
+        ...(keysUnusable ? { reason: unusableKeysReason(regions) } : {}),
         store: { ping, circuit, ...(lastFailure ? { last_failure: lastFailure } : {}) },
-        kms: Object.fromEntries(
-          regions.map((r) => [
-            r.region,
-            {
-              circuit: r.circuit,
-              ...(r.trippedBy ? { tripped_by: r.trippedBy } : {}),
-              ...(r.lastCall ? { last_call: r.lastCall } : {}),
-              ...(r.latencyMs !== undefined ? { latency_ms: r.latencyMs } : {}),
-            },
-          ]),
-        ),
+        kms: Object.fromEntries(regions.map((r) => [r.region, regionBody(r, now)])),
       });
     },
   );
