@@ -4,6 +4,8 @@ import { ConfigError } from '../config/load.js';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
 import closeWithGrace from 'close-with-grace';
+import { hostPolicyFor } from '../http/hosts.js';
+import { serverLimitsOf } from '../http/security/index.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
@@ -43,11 +45,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       grpcAddress = await service.grpc.listen(config.grpc.host ?? config.server.host, config.grpc.port);
     }
     if (config.metrics.port !== undefined) {
-      metricsServer = await startMetricsServer(
-        service.metrics,
-        config.metrics.host ?? config.server.host,
-        config.metrics.port,
-      );
+      const host = config.metrics.host ?? config.server.host;
+      metricsServer = await startMetricsServer({
+        metrics: service.metrics,
+        host,
+        port: config.metrics.port,
+        limits: serverLimitsOf(config.server),
+        hostPolicy: hostPolicyFor(host, config.server.allowed_hosts),
+        logger,
+      });
     }
   } catch (err) {
     await service?.close();

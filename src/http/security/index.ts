@@ -43,16 +43,21 @@ export function httpSecurityFrom(config: Config, parts: SecurityParts): HttpSecu
   const { server } = config;
   return {
     ...parts,
-    limits: {
-      headersTimeoutMs: server.headers_timeout_ms,
-      receiveTimeoutMs: server.receive_timeout_ms,
-      keepAliveTimeoutMs: server.keep_alive_timeout_ms,
-      // Room to receive a request and to work on it; past that, a silent connection is a stuck one.
-      idleTimeoutMs: server.receive_timeout_ms + server.request_timeout_ms,
-      maxConnections: server.max_connections,
-    },
+    limits: serverLimitsOf(server),
     maxRequestsPerSocket: server.max_requests_per_socket,
     hostPolicy: hostPolicyFor(server.host, server.allowed_hosts),
+  };
+}
+
+/** `[server]`'s bounds on a connection, for the API port and the metrics port alike. */
+export function serverLimitsOf(server: Config['server']): ServerLimits {
+  return {
+    headersTimeoutMs: server.headers_timeout_ms,
+    receiveTimeoutMs: server.receive_timeout_ms,
+    keepAliveTimeoutMs: server.keep_alive_timeout_ms,
+    // Room to receive a request and to work on it; past that, a silent connection is a stuck one.
+    idleTimeoutMs: server.receive_timeout_ms + server.request_timeout_ms,
+    maxConnections: server.max_connections,
   };
 }
 
