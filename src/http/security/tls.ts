@@ -22,7 +22,12 @@ export interface SecureContextTarget {
   setSecureContext(options: TlsPems): void;
 }
 
-/** How often the files are looked at: certificate renewals are rare, a stat is cheap. */
+export interface TlsWatchOptions {
+  /** How often the files are looked at; tests shorten it. */
+  watchIntervalMs?: number;
+}
+
+/** Certificate renewals are rare and a stat is cheap: a renewal is served within about this long. */
 const WATCH_INTERVAL_MS = 2_000;
 
 /**
@@ -42,11 +47,16 @@ export class TlsCredentials {
     private readonly files: TlsFiles,
     private current: TlsPems,
     private readonly logger: Logger,
+    private readonly watchIntervalMs: number,
   ) {}
 
   /** Reads and checks the files; throws with the file and the reason when they cannot serve. */
-  static async load(files: TlsFiles, logger: Logger): Promise<TlsCredentials> {
-    return new TlsCredentials(files, await readCredentials(files), logger);
+  static async load(
+    files: TlsFiles,
+    logger: Logger,
+    { watchIntervalMs = WATCH_INTERVAL_MS }: TlsWatchOptions = {},
+  ): Promise<TlsCredentials> {
+    return new TlsCredentials(files, await readCredentials(files), logger, watchIntervalMs);
   }
 
   get mutual(): boolean {
@@ -72,7 +82,7 @@ export class TlsCredentials {
       const listener = () => {
         void this.reload();
       };
-      watchFile(file, { interval: WATCH_INTERVAL_MS, persistent: false }, listener);
+      watchFile(file, { interval: this.watchIntervalMs, persistent: false }, listener);
       this.watched.push([file, listener]);
     }
   }
