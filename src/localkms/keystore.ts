@@ -1,76 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SYMMETRIC_KEY_BYTES } from './key-material.js';
-import type { LocalKeySpec, LocalKeyUsage } from './key-specs.js';
-import { keyArn } from './names.js';
-
-/**
- * The key states of this emulator. PendingReplicaDeletion is a multi-Region
- * primary key scheduled for deletion while replicas of it exist; AWS's
- * transient Creating and Updating states are never observed here, since
- * replication and primary changes complete within the call.
- */
-export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion';
-export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
-export type MultiRegionRole = 'PRIMARY' | 'REPLICA';
-
-export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export interface KmsKey {
-  readonly keyId: string;
-  readonly region: string;
-  readonly arn: string;
-  readonly creationDate: number;
-  /** Creation order within the region: ListKeys pages by it, so a deletion never shifts a page. */
-  readonly seq: number;
-  readonly keySpec: LocalKeySpec;
-  readonly keyUsage: LocalKeyUsage;
-  /** Set on multi-Region keys; the other keys of the set live under the same key id in other regions. */
-  multiRegion: MultiRegionRole | undefined;
-  description: string;
-  state: KeyState;
-  deletionDate: number | undefined;
-  pendingWindowInDays: number | undefined;
-  rotationEnabled: boolean;
-  rotationPeriodInDays: number;
-  nextRotationDate: number | undefined;
-  /**
-   * Index = key-material version, written into every symmetric ciphertext; the
-   * last one encrypts. HMAC keys hold their secret and asymmetric keys their
-   * DER PKCS #8 private key, one version each.
-   */
-  readonly materials: Buffer[];
-  readonly rotations: { date: number; type: RotationType }[];
-  readonly tags: Map<string, string>;
-}
-
-export interface KmsAlias {
-  readonly name: string;
-  targetKeyId: string;
-  readonly creationDate: number;
-  lastUpdatedDate: number;
-}
-
-export interface NewKey {
-  keyId?: string;
-  description?: string;
-  tags?: Iterable<[string, string]>;
-  /** SYMMETRIC_DEFAULT and ENCRYPT_DECRYPT when omitted. */
-  keySpec?: LocalKeySpec;
-  keyUsage?: LocalKeyUsage;
-  /** Required for every spec but SYMMETRIC_DEFAULT, whose material is random when omitted. */
-  material?: Buffer;
-  enabled?: boolean;
-  rotationEnabled?: boolean;
-  /** Makes a multi-Region primary key; its id is then `mrk-` and 32 hex digits. */
-  multiRegion?: boolean;
-}
-
-/** The part of a new replica that is not shared with its primary (AWS's ReplicateKey parameters). */
-export interface NewReplica {
-  description?: string;
-  tags?: Iterable<[string, string]>;
-}
+import {
+  DAY_MS,
+  keyIdFor,
+  newKmsKey,
+  replicaOf,
+  type KeyPlace,
+  type KmsAlias,
+  type KmsKey,
+  type NewKmsKey,
+  type NewReplica,
+  type RotationType,
+} from './kms-key.js';
 
 class RegionKeys {
   readonly keys = new Map<string, KmsKey>();
@@ -90,10 +31,6 @@ export class KeyStore {
     readonly accountId: string,
     private readonly clock: () => number,
   ) {}
-
-  now(): number {
-    return this.clock();
-  }
 
   /** Regions that hold keys or aliases, configured or not: a store outlives a change of `--regions`. */
   regionNames(): string[] {
@@ -125,65 +62,16 @@ export class KeyStore {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  createKey(region: string, spec: NewKey = {}): KmsKey {
-    const regionKeys = this.regionKeys(region);
-    const keyId = (spec.keyId ?? newKeyId(spec.multiRegion ?? false)).toLowerCase();
+  createKey(region: string, spec: NewKmsKey = {}): KmsKey {
+    const keyId = keyIdFor(spec);
     this.forgetExpired(region, keyId);
-    const now = this.clock();
-    const rotationEnabled = spec.rotationEnabled ?? false;
-    const keySpec = spec.keySpec ?? 'SYMMETRIC_DEFAULT';
-    if (keySpec !== 'SYMMETRIC_DEFAULT' && !spec.material)
-      throw new Error(`a ${keySpec} key needs its material`);
-    const key: KmsKey = {
-      keyId,
-      region,
-      arn: keyArn(region, this.accountId, keyId),
-      creationDate: now,
-      seq: regionKeys.nextSeq++,
-      keySpec,
-      keyUsage: spec.keyUsage ?? 'ENCRYPT_DECRYPT',
-      multiRegion: spec.multiRegion ? 'PRIMARY' : undefined,
-      description: spec.description ?? '',
-      state: spec.enabled === false ? 'Disabled' : 'Enabled',
-      deletionDate: undefined,
-      pendingWindowInDays: undefined,
-      rotationEnabled,
-      rotationPeriodInDays: DEFAULT_ROTATION_PERIOD_DAYS,
-      nextRotationDate: rotationEnabled ? now + DEFAULT_ROTATION_PERIOD_DAYS * DAY_MS : undefined,
-      materials: [spec.material ?? randomBytes(SYMMETRIC_KEY_BYTES)],
-      rotations: [],
-      tags: new Map(spec.tags ?? []),
-    };
-    regionKeys.keys.set(keyId, key);
-    return key;
+    return this.add(newKmsKey(keyId, this.nextPlace(region), spec));
   }
 
-  /**
-   * A replica of a multi-Region primary key in another region: the same key
-   * id, spec, usage, key material and rotation settings; its own description,
-   * tags, aliases and state.
-   */
+  /** A replica of a multi-Region primary key in another region (see `replicaOf`). */
   replicate(primary: KmsKey, region: string, spec: NewReplica = {}): KmsKey {
-    const regionKeys = this.regionKeys(region);
     this.forgetExpired(region, primary.keyId);
-    const replica: KmsKey = {
-      ...sharedProperties(primary),
-      keyId: primary.keyId,
-      region,
-      arn: keyArn(region, this.accountId, primary.keyId),
-      creationDate: this.clock(),
-      seq: regionKeys.nextSeq++,
-      keySpec: primary.keySpec,
-      keyUsage: primary.keyUsage,
-      multiRegion: 'REPLICA',
-      description: spec.description ?? '',
-      state: 'Enabled',
-      deletionDate: undefined,
-      pendingWindowInDays: undefined,
-      tags: new Map(spec.tags ?? []),
-    };
-    regionKeys.keys.set(primary.keyId, replica);
-    return replica;
+    return this.add(replicaOf(primary, this.nextPlace(region), spec));
   }
 
   /** Every live key of a multi-Region key's set, the primary first, then replicas by region. */
@@ -303,9 +191,7 @@ export class KeyStore {
 
   /** Restores a key exactly as it was stored, for the persistence layer. */
   restoreKey(key: KmsKey): void {
-    const regionKeys = this.regionKeys(key.region);
-    regionKeys.keys.set(key.keyId, key);
-    regionKeys.nextSeq = Math.max(regionKeys.nextSeq, key.seq + 1);
+    this.add(key);
   }
 
   restoreAlias(region: string, alias: KmsAlias): void {
@@ -372,6 +258,18 @@ export class KeyStore {
     }
   }
 
+  /** Where the region's next key goes: after its last one in creation order, made now. */
+  private nextPlace(region: string): KeyPlace {
+    return { region, accountId: this.accountId, seq: this.regionKeys(region).nextSeq, now: this.clock() };
+  }
+
+  private add(key: KmsKey): KmsKey {
+    const regionKeys = this.regionKeys(key.region);
+    regionKeys.keys.set(key.keyId, key);
+    regionKeys.nextSeq = Math.max(regionKeys.nextSeq, key.seq + 1);
+    return key;
+  }
+
   private regionKeys(region: string): RegionKeys {
     let regionKeys = this.regions.get(region);
     if (!regionKeys) {
@@ -380,21 +278,4 @@ export class KeyStore {
     }
     return regionKeys;
   }
-}
-
-/** AWS's key ids: a UUID, or `mrk-` and 32 hex digits for a multi-Region key. */
-function newKeyId(multiRegion: boolean): string {
-  return multiRegion ? `mrk-${randomUUID().replaceAll('-', '')}` : randomUUID();
-}
-
-function sharedProperties(
-  key: KmsKey,
-): Pick<KmsKey, 'rotationEnabled' | 'rotationPeriodInDays' | 'nextRotationDate' | 'materials' | 'rotations'> {
-  return {
-    rotationEnabled: key.rotationEnabled,
-    rotationPeriodInDays: key.rotationPeriodInDays,
-    nextRotationDate: key.nextRotationDate,
-    materials: [...key.materials],
-    rotations: key.rotations.map((rotation) => ({ ...rotation })),
-  };
 }

@@ -25,10 +25,6 @@ export class Listener {
     return this.boundPort;
   }
 
-  get listening(): boolean {
-    return this.server !== undefined;
-  }
-
   async start(): Promise<void> {
     if (this.server) return;
     // Longer than the SDKs keep idle connections, so the server never closes one a client is about to reuse.

@@ -1,5 +1,6 @@
 import { KmsError } from './errors.js';
-import type { KeyStore, KmsAlias, KmsKey } from './keystore.js';
+import type { KeyStore } from './keystore.js';
+import type { KmsAlias, KmsKey } from './kms-key.js';
 import { aliasArn, isKeyId, keyArn, parseKmsArn } from './names.js';
 
 /**

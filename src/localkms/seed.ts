@@ -7,7 +7,8 @@ import { describeSchemaErrors } from '../config/schema-errors.js';
 import { isKmsError } from './errors.js';
 import { isMaterialOf, newKeyMaterial } from './key-material.js';
 import { KEY_SPECS, usagesOf, type LocalKeySpec, type LocalKeyUsage } from './key-specs.js';
-import type { KeyStore, KmsKey } from './keystore.js';
+import type { KeyStore } from './keystore.js';
+import type { KmsKey } from './kms-key.js';
 import { isMultiRegionKeyId } from './names.js';
 import { assertAliasName } from './operations/alias-names.js';
 

@@ -4,7 +4,8 @@ import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { isMaterialOf } from './key-material.js';
 import { KEY_SPECS, usagesOf, type LocalKeySpec } from './key-specs.js';
-import { KeyStore, type KmsKey } from './keystore.js';
+import { KeyStore } from './keystore.js';
+import type { KmsKey } from './kms-key.js';
 import { keyArn } from './names.js';
 
 /**

@@ -9,7 +9,8 @@ import {
   signingAlgorithmsOf,
   type LocalKeyUsage,
 } from '../key-specs.js';
-import type { KeyStore, KmsKey } from '../keystore.js';
+import type { KeyStore } from '../keystore.js';
+import type { KmsKey } from '../kms-key.js';
 import type { WireObject, WireValue } from './operation.js';
 
 /** Request members shared by several operations, with AWS's bounds. */

@@ -1,7 +1,7 @@
 import { openBlob, readBlobHeader, sealBlob, type EncryptionContext } from '../ciphertext.js';
 import { KmsError } from '../errors.js';
 import { KEY_SPECS, oaepMaxPlaintextBytes, type RsaEncryptionAlgorithm } from '../key-specs.js';
-import type { KmsKey } from '../keystore.js';
+import type { KmsKey } from '../kms-key.js';
 import { resolveKey } from '../resolve.js';
 import { oaepDecrypt, oaepEncrypt } from '../rsa-encryption.js';
 import { assertKeyUsage, assertUsable, incompatibleAlgorithm, type EncryptionAlgorithm } from './common.js';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { KEY_SPECS, MAC_HASHES, type MacAlgorithm } from '../key-specs.js';
-import type { KmsKey } from '../keystore.js';
+import type { KmsKey } from '../kms-key.js';
 import { assertKeyUsage, assertUsable, incompatibleAlgorithm } from './common.js';
 import { singleMaterial } from './message-members.js';
 

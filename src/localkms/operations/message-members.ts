@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { KmsError } from '../errors.js';
-import type { KmsKey } from '../keystore.js';
+import type { KmsKey } from '../kms-key.js';
 
 /** Request members and checks that Sign, Verify, GenerateMac and VerifyMac share: a message and its algorithm. */
 

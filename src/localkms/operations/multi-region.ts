@@ -1,5 +1,5 @@
 import { KmsError } from '../errors.js';
-import type { KmsKey } from '../keystore.js';
+import type { KmsKey } from '../kms-key.js';
 
 /** ReplicateKey and UpdatePrimaryRegion act on the primary key of a multi-Region key only. */
 export function assertMultiRegionPrimary(key: KmsKey): void {

@@ -1,5 +1,5 @@
 import { KmsError } from '../errors.js';
-import type { KmsKey } from '../keystore.js';
+import type { KmsKey } from '../kms-key.js';
 import { assertUsable } from './common.js';
 
 /**

@@ -1,6 +1,6 @@
 import { KmsError } from '../errors.js';
 import { SIGNING_SCHEMES, signingAlgorithmsOf, type LocalSigningAlgorithm } from '../key-specs.js';
-import type { KmsKey } from '../keystore.js';
+import type { KmsKey } from '../kms-key.js';
 import type { MessageKind } from '../signatures.js';
 import { incompatibleAlgorithm } from './common.js';
 import { assertMessageType } from './message-members.js';
