@@ -1,19 +1,17 @@
-import { X509Certificate } from 'node:crypto';
-import { copyFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFile } from 'node:fs/promises';
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, tokenSha256 } from '../../../src/auth/token.js';
+import { tokenSha256 } from '../../../src/auth/token.js';
 import type { Config } from '../../../src/config/schema.js';
-import { createPki, type Pem, type TestPki } from '../../support/certs.js';
-import { testConfig } from '../../support/config.js';
+import type { Pem, TestPki } from '../../support/certs.js';
 import { listenGrpc, RkmsGrpcClient, tlsCredentials, type TlsClientOptions } from '../../support/grpc.js';
 import { httpsCall } from '../../support/https.js';
-import { startStack, type RunningService, type Stack } from '../../support/stack.js';
+import type { RunningService, Stack } from '../../support/stack.js';
+import { serialOf, startTlsStack, type TlsStack } from '../../support/tls-stack.js';
 
-const token = newToken();
 const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
+let tls: TlsStack;
+let token: string;
 let pki: TestPki;
 let foreign: TestPki;
 let serverPem: Pem;
@@ -22,48 +20,20 @@ let rkms: RunningService;
 let address: string;
 let certPath: string;
 let keyPath: string;
+let bearer: Record<string, string>;
 const clients: RkmsGrpcClient[] = [];
 
 beforeAll(async () => {
-  pki = await createPki('rkms-grpc-tls');
-  foreign = await pki.foreignCa();
-  serverPem = await pki.server();
-  // The files RKMS reads; a renewal overwrites them.
-  certPath = path.join(pki.dir, 'live.crt');
-  keyPath = path.join(pki.dir, 'live.key');
-  await copyFile(serverPem.certPath, certPath);
-  await copyFile(serverPem.keyPath, keyPath);
-  stack = await startStack(
-    testConfig({
-      server: { tls: { cert: certPath, key: keyPath, ca: pki.ca.certPath } },
-      auth: {
-        clients: [
-          {
-            name: 'billing',
-            cert_subject: 'CN=billing, O=Example',
-            ids: ['billing/*'],
-            actions: ['get', 'create'],
-          },
-          {
-            name: 'svc',
-            cert_san: 'URI:spiffe://example.test/svc',
-            ids: ['svc/*'],
-            actions: ['get', 'create'],
-          },
-          { name: 'app', token_sha256: tokenSha256(token), ids: ['*'], actions: ['get', 'create'] },
-        ],
-      },
-    }),
-    'grpc-tls',
-  );
+  tls = await startTlsStack('grpc-tls');
+  ({ token, pki, foreign, serverPem, stack, certPath, keyPath } = tls);
+  bearer = { authorization: `Bearer ${token}` };
   rkms = await stack.startService(GRPC);
   address = await listenGrpc(rkms.service);
 });
 
 afterAll(async () => {
   for (const client of clients) client.close();
-  await stack.close();
-  await pki.close();
+  await tls.close();
 });
 
 /** A TLS client of the service (or of `to`), trusting the test CA unless told otherwise. */
@@ -72,8 +42,6 @@ function client(options: Partial<TlsClientOptions> = {}, to = address): RkmsGrpc
   clients.push(made);
   return made;
 }
-
-const bearer = { authorization: `Bearer ${token}` };
 
 describe('gRPC over TLS', () => {
   it('serves TLS with HTTP’s certificate; a token authenticates, plaintext gets no answer', async () => {
@@ -123,7 +91,7 @@ describe('gRPC over TLS', () => {
     expect((await unknown.getKey('svc/2', bearer)).codeName).toBe('OK');
   });
 
-  it('serves a renewed certificate to new connections when its files change, and keeps open connections', async () => {
+  it('serves a renewed certificate to new connections once reloaded, and keeps open connections', async () => {
     const before: string[] = [];
     const open = client({ onServerCertificate: (serial) => before.push(serial) });
     expect((await open.getKey('tls-2', bearer)).codeName).toBe('OK');
@@ -131,21 +99,9 @@ describe('gRPC over TLS', () => {
     const renewed = await pki.server('grpc-renewed');
     await writeFile(keyPath, renewed.key);
     await writeFile(certPath, renewed.cert);
-    let serial = '';
-    // The files are looked at every 2 s; each try is a new connection.
-    for (let i = 0; i < 100 && serial !== serialOf(renewed); i++) {
-      await sleep(200);
-      const seen: string[] = [];
-      const fresh = new RkmsGrpcClient(
-        address,
-        tlsCredentials({ ca: pki.ca.cert, onServerCertificate: (s) => seen.push(s) }),
-      );
-      const outcome = await fresh.getKey('tls-2', bearer);
-      fresh.close();
-      expect(outcome.codeName).toBe('OK');
-      serial = seen[0] ?? '';
-    }
-    expect(serial).toBe(serialOf(renewed));
+    // The reload a file change or SIGHUP starts (the watch itself: test/http/security/tls*.test.ts).
+    await rkms.service.security.reload();
+    expect(await serialSeen()).toBe(serialOf(renewed));
     // The connection opened before the renewal still answers, without a new handshake.
     expect((await open.getKey('tls-2', bearer)).codeName).toBe('OK');
     expect(before).toEqual([serialOf(serverPem)]);
@@ -193,8 +149,4 @@ async function serialSeen(): Promise<string> {
     fresh.close();
   }
   return seen[0] ?? '';
-}
-
-function serialOf(pem: Pem): string {
-  return new X509Certificate(pem.cert).serialNumber;
 }
