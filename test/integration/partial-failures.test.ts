@@ -6,9 +6,22 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  DecryptCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllClis, resultLine, runCli, runScript, type CliProcess } from '../support/cli.js';
 import { call, deleteKey, getKey } from '../support/http.js';
@@ -24,6 +37,7 @@ const RESET_AFTER_MS = 2_000;
 /** How long a region that lost a hedged race is tried after the others. */
 const WINDOW_MS = 4_000;
 const REQUEST_TIMEOUT_MS = 3_000;
+const STORE_TIMEOUT_MS = 2_000;
 
 let dir: string;
 let kmsProcess: CliProcess;
@@ -59,8 +73,12 @@ region = "us-east-1"
 table_name = "partial_failures"
 endpoint = "${storeUrl}"
 create_table = true
-timeout_ms = 1000
-max_attempts = 2
+# The defaults: three attempts of 2 s, twice the request deadline.
+timeout_ms = ${STORE_TIMEOUT_MS}
+max_attempts = 3
+[dynamodb.circuit]
+minimum_calls = 3
+reset_after_ms = ${RESET_AFTER_MS}
 ${extra}
 `;
 }
@@ -86,7 +104,80 @@ async function item(id: string) {
     await table.send(new GetCommand({ TableName: 'partial_failures', Key: { id }, ConsistentRead: true }))
   ).Item;
 }
-const copiesOf = async (id: string) => Object.keys(((await item(id))?.keys ?? {}) as object).sort();
+const keysOf = async (id: string) => ((await item(id))?.keys ?? {}) as Record<string, string>;
+
+async function setCopy(id: string, region: string, value: string) {
+  await table.send(
+    new UpdateCommand({
+      TableName: 'partial_failures',
+      Key: { id },
+      UpdateExpression: 'SET #keys.#r = :value',
+      ExpressionAttributeNames: { '#keys': 'keys', '#r': region },
+      ExpressionAttributeValues: { ':value': value },
+    }),
+  );
+}
+
+/** A region's copy with one bit flipped, as a damaged disk or a bad restore would leave it. */
+async function flipCopy(id: string, region: string): Promise<string> {
+  const copy = Buffer.from((await keysOf(id))[region] ?? '', 'base64');
+  copy[copy.length - 4] = (copy[copy.length - 4] ?? 0) ^ 0x10;
+  const flipped = copy.toString('base64');
+  await setCopy(id, region, flipped);
+  return flipped;
+}
+
+const kmsClients = new Map<string, KMSClient>();
+function kmsIn(region: string): KMSClient {
+  let client = kmsClients.get(region);
+  if (!client) {
+    client = new KMSClient({ region, endpoint: kmsUrl, credentials: CREDENTIALS, maxAttempts: 1 });
+    kmsClients.set(region, client);
+  }
+  return client;
+}
+
+/** What a region's copy decrypts to there (base64), or why it does not. */
+async function openedIn(id: string, region: string, copy: string | undefined): Promise<string> {
+  if (copy === undefined) return 'missing';
+  try {
+    const reply = await kmsIn(region).send(
+      new DecryptCommand({
+        CiphertextBlob: Buffer.from(copy, 'base64'),
+        KeyId: `alias/rkms-${region}`,
+        EncryptionContext: { 'rkms:id': id },
+      }),
+    );
+    return Buffer.from(reply.Plaintext ?? []).toString('base64');
+  } catch (err) {
+    return `refused: ${(err as Error).name}`;
+  }
+}
+
+/** Regions whose copy of the id's key is missing or does not decrypt there to the key handed out. */
+async function badCopies(id: string, regions = REGIONS): Promise<string[]> {
+  const [key] = seen.get(id) ?? [];
+  const keys = await keysOf(id);
+  const opened = await Promise.all(
+    regions.map(async (region) => ({ region, got: await openedIn(id, region, keys[region]) })),
+  );
+  return opened.filter(({ got }) => got !== key).map(({ region, got }) => `${id} ${region}: ${got}`);
+}
+
+/** The JSON log lines a replica wrote after `from` characters of its stdout. */
+function logLines(name: string, from = 0): Record<string, unknown>[] {
+  return (replicas[name]?.process.stdout() ?? '')
+    .slice(from)
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return []; // a line cut by `from`, or one still being written
+      }
+    });
+}
+const stdoutLength = (name: string) => replicas[name]?.process.stdout().length ?? 0;
 
 function remember(id: string, key: unknown) {
   if (typeof key !== 'string') return;
@@ -114,6 +205,23 @@ async function load(ids: readonly string[], ms: number, urls = [replicas.a?.url,
     }),
   );
   return { statuses, failures };
+}
+
+/** Reads every id once, over replicas a and b in turn; returns the failed reads. */
+async function readEach(ids: readonly string[]): Promise<string[]> {
+  const failures: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let n = next++; n < ids.length; n = next++) {
+        const id = ids[n] ?? '';
+        const reply = await getKey((n % 2 === 0 ? replicas.a : replicas.b)?.url ?? '', id);
+        if (reply.status !== 200) failures.push(`${id}: ${reply.status} ${JSON.stringify(reply.body)}`);
+        remember(id, reply.body.key);
+      }
+    }),
+  );
+  return failures;
 }
 
 /** New ids asked of two replicas at once, as racing applications would. */
@@ -173,6 +281,7 @@ afterAll(async () => {
   await storeProcess.stop();
   killAllClis();
   table.destroy();
+  for (const client of kmsClients.values()) client.destroy();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -197,7 +306,8 @@ describe('with one KMS region failing', () => {
         expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
         for (const [i, id] of ids.entries()) {
           expect(replies[2 * i]?.body.key).toBe(replies[2 * i + 1]?.body.key);
-          expect((await copiesOf(id)).length).toBeGreaterThanOrEqual(2);
+          // At least min_regions (2) of the three copies decrypt there to the key handed out.
+          expect((await badCopies(id)).length).toBeLessThanOrEqual(1);
         }
       } finally {
         await admin('DELETE', 'faults');
@@ -205,10 +315,47 @@ describe('with one KMS region failing', () => {
     },
   );
 
+  it('reads keys whose us-east-1 copy has a flipped bit, reports each at error level and replaces it', async () => {
+    const damaged = existing.slice(3, 8);
+    const flipped = new Map<string, string>();
+    for (const id of damaged) flipped.set(id, await flipCopy(id, 'us-east-1'));
+    const failures: string[] = [];
+    // A replica still skipping us-east-1 after the faults finds the damage once it tries it again.
+    await expect
+      .poll(
+        async () => {
+          failures.push(...(await load(existing, 300)).failures);
+          const keys = await Promise.all(damaged.map(keysOf));
+          return damaged.filter((id, i) => keys[i]?.['us-east-1'] === flipped.get(id));
+        },
+        { timeout: 20_000, interval: 0 },
+      )
+      .toEqual([]);
+    expect(failures).toEqual([]);
+    const reported = ['a', 'b'].flatMap((name) =>
+      logLines(name).filter((line) => line.level === 50 && String(line.msg).includes('damaged copy')),
+    );
+    for (const id of damaged) {
+      expect(reported.filter((line) => line.id === id && line.region === 'us-east-1').length).toBeGreaterThan(
+        0,
+      );
+    }
+    for (const id of damaged) expect(await badCopies(id)).toEqual([]);
+  });
+
   it('reads and creates while us-east-1’s key is disabled (misconfigured), and says so in the log', async () => {
     const client = kms();
     const keyId = (await client.send(new DescribeKeyCommand({ KeyId: 'alias/rkms-us-east-1' }))).KeyMetadata
       ?.KeyId;
+    const from = { a: stdoutLength('a'), b: stdoutLength('b') };
+    const misconfigured = (name: 'a' | 'b') =>
+      logLines(name, from[name]).filter(
+        (line) =>
+          line.level === 50 &&
+          line.region === 'us-east-1' &&
+          line.reason === 'key disabled (DisabledException)' &&
+          String(line.msg).includes('cannot use its configured key'),
+      );
     await client.send(new DisableKeyCommand({ KeyId: keyId }));
     try {
       const { failures } = await load(existing, 1_500);
@@ -222,32 +369,45 @@ describe('with one KMS region failing', () => {
           async () => {
             const { failures: more } = await load(existing, 300);
             expect(more).toEqual([]);
-            return `${replicas.a?.process.stdout() ?? ''}${replicas.b?.process.stdout() ?? ''}`;
+            return misconfigured('a').length + misconfigured('b').length;
           },
           { timeout: 30_000, interval: 0 },
         )
-        .toMatch(/"region":"us-east-1".*key disabled \(DisabledException\).*cannot use its configured key/);
+        .toBeGreaterThan(0);
+      // Every probe of the disabled key fails again, but each replica says so once a minute.
+      const { failures: after } = await load(existing, RESET_AFTER_MS + 500);
+      expect(after).toEqual([]);
+      expect(misconfigured('a').length).toBeLessThanOrEqual(1);
+      expect(misconfigured('b').length).toBeLessThanOrEqual(1);
     } finally {
       await client.send(new EnableKeyCommand({ KeyId: keyId }));
       client.destroy();
     }
   });
 
-  it('reads a key whose copy in one region is not base64', async () => {
-    await table.send(
-      new UpdateCommand({
-        TableName: 'partial_failures',
-        Key: { id: 'existing-0' },
-        UpdateExpression: 'SET #keys.#r = :junk',
-        ExpressionAttributeNames: { '#keys': 'keys', '#r': 'us-east-1' },
-        ExpressionAttributeValues: { ':junk': '*** not base64 ***' },
-      }),
-    );
-    const { failures } = await load(['existing-0'], 500);
-    expect(failures).toEqual([]);
-    await expect
-      .poll(() => replicas.a?.process.stdout() ?? '', { timeout: 10_000 })
-      .toMatch(/"level":50.*"id":"existing-0","region":"us-east-1".*damaged copy/);
+  it('reads a key whose copy in one region is not base64, and reports it once a minute, not per read', async () => {
+    const from = { a: stdoutLength('a'), b: stdoutLength('b') };
+    await setCopy('existing-0', 'us-east-1', '*** not base64 ***');
+    // us-east-1 cannot make copies, so the damage stays while the key is read again and again.
+    await admin('PUT', 'faults/us-east-1', { error: { operations: ['Encrypt'] } });
+    try {
+      const { statuses, failures } = await load(['existing-0'], 1_000);
+      expect(failures).toEqual([]);
+      expect(statuses[200]).toBeGreaterThan(10);
+      expect((await keysOf('existing-0'))['us-east-1']).toBe('*** not base64 ***');
+      for (const name of ['a', 'b'] as const) {
+        const lines = logLines(name, from[name]).filter(
+          (line) =>
+            line.level === 50 &&
+            line.id === 'existing-0' &&
+            line.region === 'us-east-1' &&
+            String(line.msg).includes('damaged copy'),
+        );
+        expect(lines).toHaveLength(1);
+      }
+    } finally {
+      await admin('DELETE', 'faults');
+    }
   });
 
   it('uses the nearest region again within reset_after_ms and a few seconds of read-only traffic', async () => {
@@ -264,73 +424,117 @@ describe('with one KMS region failing', () => {
     expect(back).toBe(true);
   });
 
-  it('leaves every item complete after the faults, through repair on read and rkms repair', async () => {
-    const repair = runCli(['repair', '--config', replicas.a?.config ?? ''], ENV);
-    expect(await repair.exited).toBe(0);
-    const summary = resultLine(repair.stdout(), 'scanned');
-    expect(summary.failed).toEqual([]);
-    for (const id of [...existing, ...seen.keys()]) expect(await copiesOf(id)).toEqual(REGIONS);
-  });
+  it('leaves every item complete once the faults cleared, through repair on read alone', async () => {
+    const ids = [...seen.keys()];
+    const failures: string[] = [];
+    // Reading every id is all it takes: each incomplete or damaged item is repaired after its answer.
+    await expect
+      .poll(
+        async () => {
+          failures.push(...(await readEach(ids)));
+          return (await Promise.all(ids.map((id) => badCopies(id)))).flat();
+        },
+        { timeout: 30_000, interval: 200 },
+      )
+      .toEqual([]);
+    expect(failures).toEqual([]);
+    const dryRun = runCli(['repair', '--dry-run', '--config', replicas.a?.config ?? ''], ENV);
+    expect(await dryRun.exited).toBe(0);
+    const summary = resultLine(dryRun.stdout(), 'scanned');
+    expect(summary).toMatchObject({ repaired: {}, damaged: 0, failed: [] });
+    expect(summary.complete).toBe(summary.scanned);
+  }, 60_000);
 });
 
 describe('with the store hung', () => {
-  it('answers 503 StoreUnavailable within the request deadline and generates no key', async () => {
+  it('answers 503 StoreUnavailable within the deadline, then at once when its circuit opened; no key generated', async () => {
+    // Replica c: its store circuit has seen no traffic, so these requests alone decide it.
+    const url = replicas.c?.url ?? '';
+    const from = stdoutLength('c');
     const generated = await total('GenerateDataKey');
+    const timed = async (id: string) => {
+      const started = Date.now();
+      const reply = await getKey(url, id);
+      return { reply, ms: Date.now() - started };
+    };
     storeProcess.child.kill('SIGSTOP');
     try {
-      for (const id of ['never-created', 'existing-1']) {
-        const started = Date.now();
-        const reply = await getKey(replicas.a?.url ?? '', id);
+      const first = await Promise.all(
+        ['never-created-1', 'never-created-2', 'existing-1', 'existing-2'].map(timed),
+      );
+      for (const { reply, ms } of first) {
         expect(reply.status).toBe(503);
         expect(reply.body.error_type).toBe('StoreUnavailable');
         expect(reply.headers.get('retry-after')).toBe('2');
-        // The deadline is 3 s; without it each request would wait for every store attempt.
-        expect(Date.now() - started).toBeLessThan(REQUEST_TIMEOUT_MS + 2_000);
+        // Without the deadline each would wait for three store attempts of 2 s.
+        expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2_000);
+      }
+      // Those calls ran past the store's per-attempt timeout: the circuit opened, and the
+      // next requests are answered at once instead of waiting out the deadline again.
+      expect(logLines('c', from).some((line) => String(line.msg).includes('key store circuit opened'))).toBe(
+        true,
+      );
+      for (const id of ['never-created-3', 'existing-3']) {
+        const { reply, ms } = await timed(id);
+        expect(reply.status).toBe(503);
+        expect(reply.body.error_type).toBe('StoreUnavailable');
+        expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS / 2);
       }
     } finally {
       storeProcess.child.kill('SIGCONT');
     }
     expect(await total('GenerateDataKey')).toBe(generated);
-    await expect
-      .poll(async () => (await getKey(replicas.a?.url ?? '', 'existing-1')).status, { timeout: 15_000 })
-      .toBe(200);
+    await expect.poll(async () => (await getKey(url, 'existing-1')).status, { timeout: 15_000 }).toBe(200);
   });
 });
 
+/** Every item of the table, as a Scan sees it. */
+async function allItems(): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan(
+    { client: table },
+    { TableName: 'partial_failures', ConsistentRead: true },
+  )) {
+    items.push(...(page.Items ?? []));
+  }
+  return items;
+}
+
 describe('rkms repair', () => {
-  it('gives every item a copy in a fourth region added to the config', async () => {
+  it('gives every item a copy in a fourth region added to the config, and exits 1 for what it cannot repair', async () => {
     const four = path.join(dir, 'four.toml');
     await writeFile(four, configText([...REGIONS, 'us-west-2']));
-    const repair = runCli(['repair', '--config', four], ENV);
-    expect(await repair.exited).toBe(0);
-    expect(repair.stderr()).toMatch(/repaired: us-west-2 \d+/);
-    for (const id of existing) expect(await copiesOf(id)).toEqual([...REGIONS, 'us-west-2'].sort());
+    await table.send(
+      new PutCommand({ TableName: 'partial_failures', Item: { id: 'unreadable', keys: 'junk' } }),
+    );
+    try {
+      const repair = runCli(['repair', '--config', four], ENV);
+      expect(await repair.exited).toBe(1);
+      expect(repair.stderr()).toMatch(/repaired: us-west-2 \d+/);
+      expect(repair.stderr()).toMatch(/"unreadable": attribute "keys" is not a map/);
+      expect(resultLine(repair.stdout(), 'scanned').failed).toEqual([
+        { id: 'unreadable', reason: 'attribute "keys" is not a map of region to ciphertext' },
+      ]);
+    } finally {
+      await table.send(new DeleteCommand({ TableName: 'partial_failures', Key: { id: 'unreadable' } }));
+    }
+    const items = (await allItems()).filter((i) => i.state !== 'Deleted');
+    expect(items.length).toBeGreaterThanOrEqual(seen.size);
+    for (const { id } of items) expect(await badCopies(String(id), [...REGIONS, 'us-west-2'])).toEqual([]);
   });
 
-  it('finds a damaged copy with --verify and replaces it', async () => {
-    const copy = Buffer.from(
-      ((await item('existing-2'))?.keys as Record<string, string>)['us-west-1'] ?? '',
-      'base64',
-    );
-    copy[copy.length - 4] = (copy[copy.length - 4] ?? 0) ^ 0x10;
-    const damaged = copy.toString('base64');
-    await table.send(
-      new UpdateCommand({
-        TableName: 'partial_failures',
-        Key: { id: 'existing-2' },
-        UpdateExpression: 'SET #keys.#r = :damaged',
-        ExpressionAttributeNames: { '#keys': 'keys', '#r': 'us-west-1' },
-        ExpressionAttributeValues: { ':damaged': damaged },
-      }),
-    );
+  it('finds a damaged copy with --verify and replaces it with a copy of the same key', async () => {
+    const damaged = await flipCopy('existing-2', 'us-west-1');
+    expect(await badCopies('existing-2')).toEqual([
+      'existing-2 us-west-1: refused: InvalidCiphertextException',
+    ]);
     const verify = runCli(['repair', '--verify', '--config', replicas.a?.config ?? ''], ENV);
     expect(await verify.exited).toBe(0);
     const summary = resultLine(verify.stdout(), 'scanned');
-    expect(summary.damaged).toBeGreaterThanOrEqual(1);
-    expect(((await item('existing-2'))?.keys as Record<string, string>)['us-west-1']).not.toBe(damaged);
-    const again = runCli(['repair', '--verify', '--config', replicas.a?.config ?? ''], ENV);
-    expect(await again.exited).toBe(0);
-    expect(resultLine(again.stdout(), 'scanned').damaged).toBe(0);
+    expect(summary.damaged).toBe(1);
+    expect(summary.repaired).toEqual({ 'us-west-1': 1 });
+    expect((await keysOf('existing-2'))['us-west-1']).not.toBe(damaged);
+    expect(await badCopies('existing-2')).toEqual([]);
   });
 });
 
@@ -369,5 +573,19 @@ describe('deletion across replicas with different cache TTLs', () => {
   it('never handed out two keys for any other id during the whole run', () => {
     const split = [...seen].filter(([id, keys]) => id !== 'shared-doomed' && keys.size !== 1);
     expect(split).toEqual([]);
+  });
+});
+
+describe('with the store killed', () => {
+  it('answers 503 StoreUnavailable and generates no key', async () => {
+    const generated = await total('GenerateDataKey');
+    storeProcess.child.kill('SIGKILL');
+    await storeProcess.exited;
+    for (const url of [replicas.a?.url, replicas.b?.url]) {
+      const reply = await getKey(url ?? '', 'never-created-after-the-store-died');
+      expect(reply.status).toBe(503);
+      expect(reply.body.error_type).toBe('StoreUnavailable');
+    }
+    expect(await total('GenerateDataKey')).toBe(generated);
   });
 });
