@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { hostAllowed, type HostPolicy } from '../http/hosts.js';
+import { hostAllowed, type HostPolicy } from '../shared/hosts.js';
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 

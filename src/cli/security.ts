@@ -5,7 +5,7 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import { AuditTrail } from '../audit/trail.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { isLoopbackName } from '../http/hosts.js';
+import { isLoopbackName } from '../shared/hosts.js';
 import type { SecurityParts } from '../http/security/index.js';
 import { TlsCredentials } from '../http/security/tls.js';
 

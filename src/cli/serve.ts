@@ -4,7 +4,7 @@ import { ConfigError } from '../config/load.js';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
 import closeWithGrace from 'close-with-grace';
-import { hostPolicyFor } from '../http/hosts.js';
+import { hostPolicyFor } from '../shared/hosts.js';
 import { serverLimitsOf } from '../http/security/index.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { createService, type Service } from './compose.js';

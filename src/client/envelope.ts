@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { IV_BYTES, TAG_BYTES, open as openGcm, seal as sealGcm } from '../shared/aes-gcm.js';
 import { EnvelopeError } from './errors.js';
 
 /**
@@ -15,9 +15,7 @@ import { EnvelopeError } from './errors.js';
  * The lengths keep ("ab", "c") and ("a", "bc") apart.
  */
 export const ENVELOPE_VERSION = 1;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
-const HEADER_BYTES = 1 + NONCE_BYTES;
+const HEADER_BYTES = 1 + IV_BYTES;
 const KEY_BYTES = 32;
 /** Smallest envelope: the header and the tag of an empty plaintext. */
 export const ENVELOPE_OVERHEAD = HEADER_BYTES + TAG_BYTES;
@@ -27,33 +25,26 @@ export type Bytes = Uint8Array | string;
 /** Encrypts `plaintext` under `key` for `id` with a fresh random nonce. */
 export function seal(key: Uint8Array, id: string, plaintext: Bytes, aad: Bytes = ''): Buffer {
   checkKey(key);
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(additionalData(id, aad));
-  const body = Buffer.concat([cipher.update(bytes(plaintext)), cipher.final()]);
-  return Buffer.concat([Buffer.of(ENVELOPE_VERSION), nonce, body, cipher.getAuthTag()]);
+  const { iv, tag, ciphertext } = sealGcm(key, bytes(plaintext), additionalData(id, aad));
+  return Buffer.concat([Buffer.of(ENVELOPE_VERSION), iv, ciphertext, tag]);
 }
 
 /** The plaintext of an envelope `seal` made with the same key, id and AAD; EnvelopeError otherwise. */
 export function open(key: Uint8Array, id: string, envelope: Uint8Array, aad: Bytes = ''): Buffer {
   checkKey(key);
   checkHeader(envelope);
-  const nonce = envelope.subarray(1, HEADER_BYTES);
-  const body = envelope.subarray(HEADER_BYTES, envelope.length - TAG_BYTES);
-  const tag = envelope.subarray(envelope.length - TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAAD(additionalData(id, aad));
-  decipher.setAuthTag(tag);
-  const plaintext = decipher.update(body);
-  try {
-    return Buffer.concat([plaintext, decipher.final()]);
-  } catch {
-    // Unauthenticated output must not escape, even in part.
-    plaintext.fill(0);
+  const sealed = {
+    iv: envelope.subarray(1, HEADER_BYTES),
+    ciphertext: envelope.subarray(HEADER_BYTES, envelope.length - TAG_BYTES),
+    tag: envelope.subarray(envelope.length - TAG_BYTES),
+  };
+  const plaintext = openGcm(key, sealed, additionalData(id, aad));
+  if (!plaintext) {
     throw new EnvelopeError(
       `the envelope does not decrypt for id '${id}': it was altered, or sealed for another id, AAD or key`,
     );
   }
+  return plaintext;
 }
 
 /** Throws EnvelopeError unless `envelope` looks like a version-1 envelope. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { Value } from 'typebox/value';
-import { describeSchemaErrors } from './schema-errors.js';
+import { describeSchemaErrors } from '../shared/schema-errors.js';
 import { MAX_CACHE_TTL_SECONDS, defaultKeyId, defaultMinRegions } from './defaults.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { resolveSecurityPaths, securityConfigProblem } from './security-schema.js';

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { REGION_NAME_PATTERN } from '../shared/region-name.js';
 import { MAX_CACHE_TTL_SECONDS } from './defaults.js';
 import { GrpcSection } from './grpc.js';
 import { Audit, Auth, RateLimit, ServerSecuritySettings } from './security-schema.js';
@@ -11,7 +12,7 @@ import { Audit, Auth, RateLimit, ServerSecuritySettings } from './security-schem
  */
 
 const Region = Type.String({
-  pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$',
+  pattern: REGION_NAME_PATTERN,
   description: 'an AWS region name such as us-east-1',
 });
 

@@ -1,4 +1,4 @@
-import { open, seal } from './aes-gcm.js';
+import { IV_BYTES, TAG_BYTES, open, seal } from '../shared/aes-gcm.js';
 
 /**
  * The ciphertext blob of the local KMS:
@@ -16,7 +16,8 @@ import { open, seal } from './aes-gcm.js';
  * authentication instead of decrypting to something else.
  */
 
-export type EncryptionContext = Readonly<Record<string, string>>;
+/** The encryption context a blob is bound to: part of its GCM additional data. */
+export type BlobContext = Readonly<Record<string, string>>;
 
 export interface BlobHeader {
   readonly keyId: string;
@@ -28,14 +29,12 @@ const UUID_FORMAT = 1;
 const MULTI_REGION_FORMAT = 2;
 const MULTI_REGION_PREFIX = 'mrk-';
 const HEADER_BYTES = MAGIC.length + 1 + 16 + 4;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 export function sealBlob(
   header: BlobHeader,
   material: Buffer,
   plaintext: Buffer,
-  context: EncryptionContext,
+  context: BlobContext,
 ): Buffer {
   const head = encodeHeader(header);
   const { iv, tag, ciphertext } = seal(material, plaintext, Buffer.concat([head, canonicalContext(context)]));
@@ -58,7 +57,7 @@ export function readBlobHeader(blob: Buffer): BlobHeader | undefined {
 }
 
 /** The plaintext, or undefined when the blob, the key material or the context is not the one it was sealed with. */
-export function openBlob(blob: Buffer, material: Buffer, context: EncryptionContext): Buffer | undefined {
+export function openBlob(blob: Buffer, material: Buffer, context: BlobContext): Buffer | undefined {
   const head = blob.subarray(0, HEADER_BYTES);
   const iv = blob.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
   const tag = blob.subarray(HEADER_BYTES + IV_BYTES, HEADER_BYTES + IV_BYTES + TAG_BYTES);
@@ -70,7 +69,7 @@ export function openBlob(blob: Buffer, material: Buffer, context: EncryptionCont
  * Pairs sorted by key, as JSON: the same context in any key order gives the
  * same bytes, and no context is the same as an empty one, as in AWS.
  */
-export function canonicalContext(context: EncryptionContext): Buffer {
+export function canonicalContext(context: BlobContext): Buffer {
   const pairs = Object.keys(context)
     .sort()
     .map((key) => [key, context[key]]);

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { describeSchemaErrors } from '../config/schema-errors.js';
+import { describeSchemaErrors } from '../shared/schema-errors.js';
 
 /**
  * Faults injected per region, so a test can make one region fail while the

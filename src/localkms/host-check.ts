@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostAllowed, type HostPolicy } from '../http/hosts.js';
+import { hostAllowed, type HostPolicy } from '../shared/hosts.js';
 import { CONTENT_TYPE } from './protocol.js';
 
 /**

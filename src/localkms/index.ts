@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { hostPolicyFor } from '../http/hosts.js';
+import { hostPolicyFor } from '../shared/hosts.js';
 import { handleAdmin, isAdminPath } from './admin.js';
 import { CallCounter, type CallCounters } from './counters.js';
 import { FaultTable, type Faults } from './faults.js';

@@ -1,16 +1,17 @@
 /** Names AWS gives to regions, accounts, keys and aliases, and the ARNs built from them. */
 
-const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+export { isRegionName, REGION_NAME_PATTERN } from '../shared/region-name.js';
+
 const ACCOUNT_PATTERN = /^\d{12}$/;
-const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MULTI_REGION_KEY_ID_PATTERN = /^mrk-[0-9a-f]{32}$/i;
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const MULTI_REGION_KEY_ID = 'mrk-[0-9a-fA-F]{32}';
+/** A key id as AWS makes them, as a JSON-schema pattern: a UUID, or `mrk-` and 32 hex digits. */
+export const KEY_ID_PATTERN = `^(${UUID}|${MULTI_REGION_KEY_ID})$`;
+const KEY_ID = new RegExp(KEY_ID_PATTERN, 'i');
+const MULTI_REGION_KEY = new RegExp(`^${MULTI_REGION_KEY_ID}$`, 'i');
 const KMS_ARN_PATTERN = /^arn:([a-z-]+):kms:([^:]*):([^:]*):(key|alias)\/(.+)$/;
 
 export const DEFAULT_ACCOUNT_ID = '111122223333';
-
-export function isRegionName(value: string): boolean {
-  return REGION_PATTERN.test(value);
-}
 
 export function isAccountId(value: string): boolean {
   return ACCOUNT_PATTERN.test(value);
@@ -18,11 +19,11 @@ export function isAccountId(value: string): boolean {
 
 /** A key id as AWS makes them: a UUID, or `mrk-` and 32 hex digits for a multi-Region key. */
 export function isKeyId(value: string): boolean {
-  return KEY_ID_PATTERN.test(value) || MULTI_REGION_KEY_ID_PATTERN.test(value);
+  return KEY_ID.test(value);
 }
 
 export function isMultiRegionKeyId(value: string): boolean {
-  return MULTI_REGION_KEY_ID_PATTERN.test(value);
+  return MULTI_REGION_KEY.test(value);
 }
 
 /** The partition of a region, as in its ARNs: `aws-cn` for China, `aws-us-gov` for GovCloud. */

@@ -3,13 +3,13 @@ import { extname } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { describeSchemaErrors } from '../config/schema-errors.js';
+import { describeSchemaErrors } from '../shared/schema-errors.js';
 import { isKmsError } from './errors.js';
 import { isMaterialOf, newKeyMaterial } from './key-material.js';
 import { KEY_SPECS, usagesOf, type LocalKeySpec, type LocalKeyUsage } from './key-specs.js';
 import type { KeyStore } from './keystore.js';
 import type { KmsKey } from './kms-key.js';
-import { isMultiRegionKeyId } from './names.js';
+import { KEY_ID_PATTERN, isMultiRegionKeyId } from './names.js';
 import { assertAliasName } from './operations/alias-names.js';
 
 /**
@@ -19,9 +19,6 @@ import { assertAliasName } from './operations/alias-names.js';
  * multi-Region key is created in the first of its regions and replicated to
  * the others, so every region holds the same key material.
  */
-
-const KEY_ID_PATTERN =
-  '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$';
 
 const SeedKeySchema = Type.Object(
   {

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt } from 'node:crypto';
-import { open, seal } from './aes-gcm.js';
+import { open, seal } from '../shared/aes-gcm.js';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { isMaterialOf } from './key-material.js';

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, HostNotAllowedError } from '../errors.js';
-import { hostAllowed, type HostPolicy } from '../hosts.js';
+import { hostAllowed, type HostPolicy } from '../../shared/hosts.js';
 
 /**
  * Refuses a Host this server does not answer to (DNS rebinding: a page on an attacker's

@@ -5,7 +5,7 @@ import type { SecurityEvents } from '../../auth/events.js';
 import type { RateLimiter } from '../../auth/rate-limiter.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import type { Config } from '../../config/schema.js';
-import { hostPolicyFor, type HostPolicy } from '../hosts.js';
+import { hostPolicyFor, type HostPolicy } from '../../shared/hosts.js';
 import type { RkmsInstance, RkmsScope } from '../instance.js';
 import { clientErrorHandler } from './client-errors.js';
 import { hostCheck } from './host-check.js';

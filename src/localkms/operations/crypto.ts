@@ -1,4 +1,4 @@
-import { openBlob, readBlobHeader, sealBlob, type EncryptionContext } from '../ciphertext.js';
+import { openBlob, readBlobHeader, sealBlob, type BlobContext } from '../ciphertext.js';
 import { KmsError } from '../errors.js';
 import { KEY_SPECS, oaepMaxPlaintextBytes, type RsaEncryptionAlgorithm } from '../key-specs.js';
 import type { KmsKey } from '../kms-key.js';
@@ -14,7 +14,7 @@ import type { OperationContext } from './operation.js';
  * needs the KeyId, as in AWS.
  */
 
-export function encryptUnder(key: KmsKey, plaintext: Buffer, context: EncryptionContext | undefined): Buffer {
+export function encryptUnder(key: KmsKey, plaintext: Buffer, context: BlobContext | undefined): Buffer {
   const materialVersion = key.materials.length - 1;
   const material = key.materials[materialVersion];
   if (!material) throw new KmsError('KMSInternalException', `${key.arn} has no key material`);
@@ -29,7 +29,7 @@ export function encryptWith(
   key: KmsKey,
   algorithm: EncryptionAlgorithm,
   plaintext: Buffer,
-  context: EncryptionContext | undefined,
+  context: BlobContext | undefined,
   operation: string,
 ): Buffer {
   assertUsable(key);
@@ -66,7 +66,7 @@ export interface Decrypted {
  */
 export function decryptWith(
   blob: Buffer,
-  context: EncryptionContext | undefined,
+  context: BlobContext | undefined,
   keyRef: string | undefined,
   algorithm: EncryptionAlgorithm,
   operation: string,
@@ -104,7 +104,7 @@ export function decryptWith(
 
 function decryptAsymmetric(
   blob: Buffer,
-  context: EncryptionContext | undefined,
+  context: BlobContext | undefined,
   named: KmsKey | undefined,
   algorithm: Exclude<EncryptionAlgorithm, 'SYMMETRIC_DEFAULT'>,
   operation: string,
@@ -135,7 +135,7 @@ function decryptAsymmetric(
 }
 
 /** AWS binds an encryption context only to symmetric ciphertexts; with an RSA key it refuses one rather than drop it. */
-function assertNoContextForAsymmetricKey(context: EncryptionContext | undefined): void {
+function assertNoContextForAsymmetricKey(context: BlobContext | undefined): void {
   if (context !== undefined && Object.keys(context).length > 0) {
     throw new KmsError(
       'ValidationException',

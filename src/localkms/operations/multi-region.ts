@@ -12,6 +12,3 @@ export function assertMultiRegionPrimary(key: KmsKey): void {
     );
   }
 }
-
-/** Region ids as AWS's RegionType pattern accepts them. */
-export const REGION_PATTERN = '^([a-z]+-){2,3}\\d+$';

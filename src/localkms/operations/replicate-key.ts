@@ -1,9 +1,9 @@
 import Type from 'typebox';
 import { KmsError } from '../errors.js';
-import { partitionOf } from '../names.js';
+import { partitionOf, REGION_NAME_PATTERN } from '../names.js';
 import { resolveKey } from '../resolve.js';
 import { assertNotPendingDeletion, KeyIdField, keyMetadata, TagsField } from './common.js';
-import { assertMultiRegionPrimary, REGION_PATTERN } from './multi-region.js';
+import { assertMultiRegionPrimary } from './multi-region.js';
 import { defineStateChange } from './operation.js';
 import { assertTagLimit, validTags } from './tags.js';
 
@@ -18,7 +18,7 @@ export const replicateKey = defineStateChange(
   'ReplicateKey',
   Type.Object({
     KeyId: KeyIdField,
-    ReplicaRegion: Type.String({ minLength: 1, maxLength: 32, pattern: REGION_PATTERN }),
+    ReplicaRegion: Type.String({ minLength: 1, maxLength: 32, pattern: REGION_NAME_PATTERN }),
     Policy: Type.Optional(Type.String({ minLength: 1, maxLength: 131072 })),
     BypassPolicyLockoutSafetyCheck: Type.Optional(Type.Boolean()),
     Description: Type.Optional(Type.String({ maxLength: 8192 })),

@@ -1,9 +1,9 @@
 import Type from 'typebox';
 import { KmsError } from '../errors.js';
-import { keyArn } from '../names.js';
+import { keyArn, REGION_NAME_PATTERN } from '../names.js';
 import { resolveKey } from '../resolve.js';
 import { assertNotPendingDeletion, KeyIdField } from './common.js';
-import { assertMultiRegionPrimary, REGION_PATTERN } from './multi-region.js';
+import { assertMultiRegionPrimary } from './multi-region.js';
 import { defineStateChange } from './operation.js';
 
 /**
@@ -15,7 +15,7 @@ export const updatePrimaryRegion = defineStateChange(
   'UpdatePrimaryRegion',
   Type.Object({
     KeyId: KeyIdField,
-    PrimaryRegion: Type.String({ minLength: 1, maxLength: 32, pattern: REGION_PATTERN }),
+    PrimaryRegion: Type.String({ minLength: 1, maxLength: 32, pattern: REGION_NAME_PATTERN }),
   }),
   async (request, { region, store, persist }) => {
     const primary = resolveKey(store, region, request.KeyId, 'key');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostAllowed, hostnameOf, hostPolicyFor, isLoopbackName } from '../../src/http/hosts.js';
+import { hostAllowed, hostnameOf, hostPolicyFor, isLoopbackName } from '../../src/shared/hosts.js';
 
 describe('Host policy', () => {
   it('knows loopback names and addresses', () => {
