@@ -61,6 +61,11 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
   const persist = storeFile ? () => storeFile.save(() => snapshotOf(store)) : () => Promise.resolve();
   const lifetime = new AbortController();
   const listeners: Listener[] = [];
+  const stop = async () => {
+    lifetime.abort();
+    await Promise.all(listeners.map((listener) => listener.stop()));
+    await storeFile?.close();
+  };
   try {
     await prepareStore(store, options.seed, config, persist);
     const faults = new FaultTable(config.regions, config.random);
@@ -77,45 +82,11 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
       logger,
       lifetime: lifetime.signal,
     });
-    const hostPolicy = hostPolicyFor(config.host, config.allowedHosts);
-    const route = (portRegion: string | undefined) => (req: IncomingMessage, res: ServerResponse) => {
-      if (refuseForeignHost(req, res, hostPolicy, isAdminPath(req.url))) return;
-      const done = isAdminPath(req.url)
-        ? handleAdmin(req, res, { faults, counter })
-        : handleKmsCall(req, res, portRegion);
-      done.catch((error: unknown) => {
-        logger.error({ err: error }, 'local KMS request failed');
-        res.destroy();
-      });
-    };
-
-    const shared = new Listener(config.host, config.port, route(undefined));
-    listeners.push(shared);
-    await shared.start();
-    const regionListeners = new Map<string, Listener>();
-    for (const [region, port] of config.regionPorts) {
-      const listener = new Listener(config.host, port, route(region));
-      listeners.push(listener);
-      regionListeners.set(region, listener);
-      if (!faults.isWhollyDown(region)) await listener.start();
-    }
-    faults.onChange((region) => {
-      const listener = regionListeners.get(region);
-      if (!listener) return;
-      const change = faults.isWhollyDown(region) ? listener.stop() : listener.start();
-      change.catch((error: unknown) => {
-        logger.error({ err: error, region }, 'could not change the region listener');
-      });
-    });
-
-    const maintenance = setInterval(() => {
-      if (store.maintain())
-        persist().catch((error: unknown) => {
-          logger.error({ err: error }, 'could not write the key store');
-        });
-    }, MAINTENANCE_INTERVAL_MS);
-    maintenance.unref();
-
+    const route = router(config, logger, (req, res, portRegion) =>
+      isAdminPath(req.url) ? handleAdmin(req, res, { faults, counter }) : handleKmsCall(req, res, portRegion),
+    );
+    const { shared, byRegion } = await startListeners(config, route, faults, logger, listeners);
+    const maintenance = startMaintenance(store, persist, logger);
     const url = urlOf(config.host, shared.port);
     logger.info(
       { url, regions: config.regions, accountId: config.accountId, dataDir: config.dataDir ?? null },
@@ -128,7 +99,7 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
       regions: config.regions,
       accountId: config.accountId,
       regionUrls: Object.fromEntries(
-        [...regionListeners].map(([region, listener]) => [region, urlOf(config.host, listener.port)]),
+        [...byRegion].map(([region, listener]) => [region, urlOf(config.host, listener.port)]),
       ),
       dataDir: config.dataDir,
       storeEncrypted: storeFile?.isProtected ?? false,
@@ -140,20 +111,78 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
       close: () => {
         closing ??= (async () => {
           clearInterval(maintenance);
-          lifetime.abort();
-          await Promise.all(listeners.map((listener) => listener.stop()));
-          await storeFile?.close();
+          await stop();
           logger.info('local KMS stopped');
         })();
         return closing;
       },
     };
   } catch (error) {
-    lifetime.abort();
-    await Promise.all(listeners.map((listener) => listener.stop()));
-    await storeFile?.close();
+    await stop();
     throw error;
   }
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, portRegion: string | undefined) => Promise<void>;
+
+/**
+ * The request handler of a listener (`portRegion` for a region's own port): the Host check
+ * first, then `handle`; a request that fails unexpectedly is logged and its connection closed.
+ */
+function router(config: ResolvedOptions, logger: Logger, handle: Handler) {
+  const hostPolicy = hostPolicyFor(config.host, config.allowedHosts);
+  return (portRegion: string | undefined) => (req: IncomingMessage, res: ServerResponse) => {
+    if (refuseForeignHost(req, res, hostPolicy, isAdminPath(req.url))) return;
+    handle(req, res, portRegion).catch((error: unknown) => {
+      logger.error({ err: error }, 'local KMS request failed');
+      res.destroy();
+    });
+  };
+}
+
+/**
+ * The shared listener, then one per `regionPorts` entry, each added to `listeners` as it
+ * is made (so that a failure stops those already started). A region's own port closes
+ * while a fault takes the whole region down, and opens again when it is lifted.
+ */
+async function startListeners(
+  config: ResolvedOptions,
+  route: ReturnType<typeof router>,
+  faults: FaultTable,
+  logger: Logger,
+  listeners: Listener[],
+): Promise<{ shared: Listener; byRegion: Map<string, Listener> }> {
+  const shared = new Listener(config.host, config.port, route(undefined));
+  listeners.push(shared);
+  await shared.start();
+  const byRegion = new Map<string, Listener>();
+  for (const [region, port] of config.regionPorts) {
+    const listener = new Listener(config.host, port, route(region));
+    listeners.push(listener);
+    byRegion.set(region, listener);
+    if (!faults.isWhollyDown(region)) await listener.start();
+  }
+  faults.onChange((region) => {
+    const listener = byRegion.get(region);
+    if (!listener) return;
+    const change = faults.isWhollyDown(region) ? listener.stop() : listener.start();
+    change.catch((error: unknown) => {
+      logger.error({ err: error, region }, 'could not change the region listener');
+    });
+  });
+  return { shared, byRegion };
+}
+
+/** Removes keys past their deletion date and rotates keys that are due, every minute, without keeping the process alive. */
+function startMaintenance(store: KeyStore, persist: () => Promise<void>, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (store.maintain())
+      persist().catch((error: unknown) => {
+        logger.error({ err: error }, 'could not write the key store');
+      });
+  }, MAINTENANCE_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 async function openStore(config: ResolvedOptions, store: KeyStore, logger: Logger): Promise<StoreFile> {
