@@ -21,5 +21,18 @@ export function rkmsProgram(): Command {
     .addCommand(repairCommand())
     .addCommand(localKmsCommand())
     .addCommand(tokenCommand())
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook('preSubcommand', refuseUnknownCommand);
+}
+
+/**
+ * `rkms bogus` would otherwise run the default command, serve, with `bogus` as an argument
+ * it does not take ("too many arguments for 'serve'"): name the unknown command instead.
+ */
+function refuseUnknownCommand(program: Command, command: Command): void {
+  if (program.args[0] === command.name()) return; // named, not the default
+  const [unknown] = command.parseOptions(program.args).operands;
+  if (unknown === undefined) return;
+  const names = program.commands.map((c) => c.name());
+  program.error(`error: unknown command '${unknown}'; the commands are ${names.join(', ')}`);
 }

@@ -37,3 +37,19 @@ describe('rkms help', () => {
     for (const option of options) expect(help).toContain(option);
   });
 });
+
+describe('rkms with an unknown command', () => {
+  it('names the command and lists the real ones, instead of running serve with an argument', async () => {
+    const program = rkmsProgram();
+    let errors = '';
+    // Every command throws instead of exiting, so a regression fails this test rather than the run.
+    for (const command of [program, ...program.commands]) {
+      command.exitOverride().configureOutput({ writeErr: (s) => (errors += s), writeOut: () => undefined });
+    }
+    await expect(program.parseAsync(['bogus'], { from: 'user' })).rejects.toMatchObject({ exitCode: 1 });
+    expect(errors).toMatch(
+      /^error: unknown command 'bogus'; the commands are serve, sweep, repair, local-kms, token$/m,
+    );
+    expect(errors).not.toContain('too many arguments');
+  });
+});
