@@ -2,9 +2,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Level } from 'pino';
 import { startLocalKms, type FaultsByRegion, type LocalKms, type RegionFaults } from '../localkms/index.js';
 import { DEFAULT_ACCOUNT_ID, isAccountId, isRegionName } from '../localkms/names.js';
+import { stopOnSignals } from './signals.js';
 
 export const PASSPHRASE_ENV = 'RKMS_LOCAL_KMS_PASSPHRASE';
 export const DEFAULT_LOCAL_KMS_PORT = 4599;
+/** Closing writes the store and drops connections: quick, but bounded all the same. */
+const STOP_BOUND_MS = 10_000;
 
 interface CliOptions {
   host: string;
@@ -62,7 +65,10 @@ export function localKmsCommand(): Command {
       collect(parseAccessKey),
     )
     .addOption(
-      new Option('--log-level <level>', 'log level (logs go to stderr)')
+      new Option(
+        '--log-level <level>',
+        'log level (logs are JSON lines on stdout; the banner goes to stderr)',
+      )
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
         .default('info'),
     )
@@ -80,6 +86,7 @@ The passphrase can also come from ${PASSPHRASE_ENV}.`,
       if (options.passphrase !== undefined && options.data === undefined) {
         command.error('error: --passphrase encrypts the store on disk; it needs --data <dir>');
       }
+      const logger = pino({ level: options.logLevel });
       let kms: LocalKms;
       try {
         kms = await startLocalKms({
@@ -94,17 +101,20 @@ The passphrase can also come from ${PASSPHRASE_ENV}.`,
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
           faults: mergedFaults(options.fault ?? []),
           ...(options.accessKey ? { accessKeys: Object.fromEntries(options.accessKey) } : {}),
-          logger: pino({ level: options.logLevel }, pino.destination(2)),
+          logger,
         });
       } catch (error) {
         command.error(`error: the local KMS did not start: ${(error as Error).message}`);
       }
-      // Listen for signals before the banner: whoever reads it may signal at once.
-      const signalled = untilSignal();
-      process.stdout.write(banner(kms));
-      await signalled;
-      await kms.close();
-      process.stdout.write('local KMS stopped\n');
+      stopOnSignals(
+        async () => {
+          await kms.close();
+          process.stderr.write('local KMS stopped\n');
+        },
+        STOP_BOUND_MS,
+        logger,
+      );
+      process.stderr.write(banner(kms));
     });
 }
 
@@ -123,18 +133,6 @@ function banner(kms: LocalKms): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 function mergedFaults(faults: [string, RegionFaults][]): FaultsByRegion {

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
-import closeWithGrace from 'close-with-grace';
 import { hostPolicyFor } from '../shared/hosts.js';
 import { serverLimitsOf } from '../http/security/index.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
@@ -11,6 +10,7 @@ import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
 import { exitWith, loadConfigOrExit, messageOf } from './key-parts.js';
 import { checkExposure } from './security.js';
+import { stopOnSignals } from './signals.js';
 
 export interface RunningServer {
   url: string;
@@ -128,35 +128,10 @@ export function serveCommand(): Command {
         logger.fatal({ err }, 'RKMS could not start');
         exitWith('serve', `could not start: ${messageOf(err)}`, err instanceof ConfigError ? 2 : 1);
       }
-      // Before the banner: whoever reads it may signal at once, and an unhandled SIGINT kills outright.
-      stopOnSignals(server, logger, config.server.shutdown_timeout_ms);
+      // The drain is bounded by shutdown_timeout_ms itself; the signals' bound is the last resort beyond it.
+      stopOnSignals(() => server.stop(), config.server.shutdown_timeout_ms + 5_000, logger);
       // SIGHUP: new TLS certificates for new connections, the audit file reopened after rotation.
       process.on('SIGHUP', () => void server.service.security.reload());
       process.stderr.write(banner(server, config));
     });
-}
-
-/**
- * SIGTERM or SIGINT drains and stops (exit 0); a second signal, an uncaught error or a
- * drain past its bound exits at once (exit 1). SIGHUP is left to certificate reloads.
- */
-function stopOnSignals(server: RunningServer, logger: Logger, shutdownTimeoutMs: number): void {
-  closeWithGrace(
-    {
-      // The drain itself is bounded by shutdown_timeout_ms; this is the last resort beyond it.
-      delay: shutdownTimeoutMs + 5_000,
-      skip: ['SIGHUP'],
-      logger: {
-        error: (message: string) => {
-          logger.error(message);
-        },
-      },
-    },
-    async ({ signal, err }) => {
-      if (err) logger.error({ err }, 'stopping after an unexpected error');
-      else logger.info({ signal }, 'shutting down: draining');
-      await server.stop();
-      logger.info('stopped');
-    },
-  );
 }
