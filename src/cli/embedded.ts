@@ -47,8 +47,17 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
     // The local KMS first: a data directory in use by another RKMS is reported clearly by its lock.
     if (config.embedded.kms) {
       const dir = path.join(config.embedded.data_dir, 'kms');
-      const { startLocalKms } = await import('../localkms/index.js');
-      const kms = await startLocalKms({ regions: config.kms.regions, dataDir: dir, port: 0, logger });
+      const { startLocalKms, StoreLockedError } = await import('../localkms/index.js');
+      const kms = await startLocalKms({ regions: config.kms.regions, dataDir: dir, port: 0, logger }).catch(
+        (err: unknown) => {
+          if (!(err instanceof StoreLockedError) || err.holder === undefined) throw err;
+          throw new Error(
+            `${err.dir} is in use by ${err.holder} (a running rkms serve, or another local KMS): ` +
+              'stop it, or set [embedded] data_dir (or RKMS_DATA_DIR) to another directory',
+            { cause: err },
+          );
+        },
+      );
       closers.push(() => kms.close());
       endpoints.kms = kms.url;
       await ensureEmbeddedKeys(config, kms.url);

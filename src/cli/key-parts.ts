@@ -4,6 +4,7 @@ import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
 import { createKeyParts, type KeyParts } from './compose.js';
 import { startEmbedded } from './embedded.js';
+import { failureLine } from './failure-line.js';
 
 /**
  * What every command shares: failures become one line on stderr and an exit code, never
@@ -58,7 +59,7 @@ export async function withKeyParts<T>(
     // Closed before exiting: the embedded local KMS writes its store and releases its lock.
     await embedded?.close();
   }
-  return exitWith(command, messageOf(failure));
+  return exitWith(command, failureLine(failure, config));
 }
 
 export function messageOf(err: unknown): string {

@@ -1,6 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Level } from 'pino';
-import { startLocalKms, type FaultsByRegion, type LocalKms, type RegionFaults } from '../localkms/index.js';
+import {
+  startLocalKms,
+  StoreLockedError,
+  type FaultsByRegion,
+  type LocalKms,
+  type RegionFaults,
+} from '../localkms/index.js';
 import { DEFAULT_ACCOUNT_ID, isAccountId, isRegionName } from '../localkms/names.js';
 import { stopOnSignals } from './signals.js';
 
@@ -104,7 +110,7 @@ The passphrase can also come from ${PASSPHRASE_ENV}.`,
           logger,
         });
       } catch (error) {
-        command.error(`error: the local KMS did not start: ${(error as Error).message}`);
+        command.error(`error: the local KMS did not start: ${startFailure(error)}`);
       }
       stopOnSignals(
         async () => {
@@ -116,6 +122,14 @@ The passphrase can also come from ${PASSPHRASE_ENV}.`,
       );
       process.stderr.write(banner(kms));
     });
+}
+
+/** What the user does about a failed start; a locked store names this command's flag. */
+function startFailure(error: unknown): string {
+  if (error instanceof StoreLockedError && error.holder !== undefined) {
+    return `${error.dir} is in use by ${error.holder}; stop it or give another --data directory (if no local KMS uses it, delete ${error.lockPath})`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 function banner(kms: LocalKms): string {

@@ -8,7 +8,8 @@ import { serverLimitsOf } from '../http/security/index.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
-import { exitWith, loadConfigOrExit, messageOf } from './key-parts.js';
+import { failureLine } from './failure-line.js';
+import { exitWith, loadConfigOrExit } from './key-parts.js';
 import { checkExposure } from './security.js';
 import { stopOnSignals } from './signals.js';
 
@@ -126,7 +127,7 @@ export function serveCommand(): Command {
         server = await startServer(config, logger);
       } catch (err) {
         logger.fatal({ err }, 'RKMS could not start');
-        exitWith('serve', `could not start: ${messageOf(err)}`, err instanceof ConfigError ? 2 : 1);
+        exitWith('serve', `could not start: ${failureLine(err, config)}`, err instanceof ConfigError ? 2 : 1);
       }
       // The drain is bounded by shutdown_timeout_ms itself; the signals' bound is the last resort beyond it.
       stopOnSignals(() => server.stop(), config.server.shutdown_timeout_ms + 5_000, logger);

@@ -12,7 +12,26 @@ import {
 export const STORE_FILE_NAME = 'kms-store.json';
 const LOCK_FILE_NAME = 'kms-store.lock';
 
-export class StoreLockedError extends Error {}
+/**
+ * Another process holds the data directory. The message says what to do in terms of the
+ * directory; a command line that chose it by a flag or a setting names that instead.
+ */
+export class StoreLockedError extends Error {
+  override name = 'StoreLockedError';
+  constructor(
+    readonly dir: string,
+    /** Who holds it, e.g. `process 4242`; undefined when the lock could not be taken for another reason. */
+    readonly holder: string | undefined,
+    readonly lockPath: string,
+  ) {
+    super(
+      holder === undefined
+        ? `could not lock ${dir}`
+        : `${dir} is in use by ${holder}; stop it or use another data directory ` +
+            `(if no local KMS uses it, delete ${lockPath})`,
+    );
+  }
+}
 
 /**
  * The store on disk: one file, replaced atomically (temp file, fsync, rename,
@@ -104,15 +123,13 @@ async function takeLock(lockPath: string, dir: string): Promise<void> {
       const holder = Number((await readIfPresent(lockPath)) ?? '');
       if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
         const who = holder === process.pid ? 'this process (another local KMS in it)' : `process ${holder}`;
-        throw new StoreLockedError(
-          `${dir} is in use by ${who}; stop it or give another --data directory (if no local KMS uses it, delete ${lockPath})`,
-        );
+        throw new StoreLockedError(dir, who, lockPath);
       }
       // The holder died without cleaning up: the lock is stale.
       await rm(lockPath, { force: true });
     }
   }
-  throw new StoreLockedError(`could not lock ${dir}`);
+  throw new StoreLockedError(dir, undefined, lockPath);
 }
 
 function isRunning(pid: number): boolean {

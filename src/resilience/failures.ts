@@ -34,6 +34,8 @@ const SERVICE_ERRORS: Record<string, Failure> = {
   UnrecognizedClientException: { kind: 'misconfigured', reason: 'credentials not recognized' },
   InvalidSignatureException: { kind: 'misconfigured', reason: 'request signature refused' },
   ExpiredTokenException: { kind: 'misconfigured', reason: 'credentials expired' },
+  // The SDK's default credential chain found nothing to sign with (no profile, keys or role).
+  CredentialsProviderError: { kind: 'misconfigured', reason: 'no AWS credentials found' },
   NotFoundException: { kind: 'misconfigured', reason: 'key not found' },
   DisabledException: { kind: 'misconfigured', reason: 'key disabled' },
   KMSInvalidStateException: { kind: 'misconfigured', reason: 'key state does not allow the call' },
@@ -92,6 +94,28 @@ export function classifyAwsError(err: unknown): Failure {
     return { kind: 'misconfigured', reason: `request refused${name ? ` (${safeName(name)})` : ''}` };
   }
   return { kind: 'transient', reason: 'unexpected error' };
+}
+
+/** Failures an operator fixes in the credentials RKMS signs with. */
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+]);
+
+/** Network failures that mean nothing answers where the endpoint points. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * What an operator checks after this failure: the credentials, or the endpoint the call went
+ * to (nothing listens there, or its name does not resolve); undefined when neither would help.
+ */
+export function whatToCheck(err: unknown): 'credentials' | 'endpoint' | undefined {
+  const error = (err ?? {}) as ErrorShape;
+  if (CREDENTIAL_ERRORS.has(error.name ?? '')) return 'credentials';
+  const network = networkCode(error);
+  return network !== undefined && UNREACHABLE.has(network) ? 'endpoint' : undefined;
 }
 
 /** A one-line description of any error for the log (not for callers: it may hold endpoints). */

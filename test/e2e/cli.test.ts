@@ -120,6 +120,9 @@ describe('rkms sweep', () => {
     const sweep = runCli(['sweep', '--config', config]);
     expect(await sweep.exited).toBe(1);
     expect(sweep.stderr()).toMatch(/^rkms sweep: could not start the embedded KMS or store: .+\n$/m);
+    // The remedy names the setting rkms reads the directory from, not the local KMS's own flag.
+    expect(sweep.stderr()).toMatch(/is in use by process \d+ .*set \[embedded\] data_dir/);
+    expect(sweep.stderr()).not.toContain('--data');
     expect(sweep.stderr()).not.toMatch(/\n\s+at /); // no stack trace
     expect(await server.stop()).toBe(0);
   });

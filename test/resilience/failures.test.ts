@@ -1,6 +1,6 @@
 import { KMSServiceException } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError } from '../../src/resilience/failures.js';
+import { classifyAwsError, whatToCheck } from '../../src/resilience/failures.js';
 
 const service = (name: string, fault: 'client' | 'server' = 'client') =>
   new KMSServiceException({
@@ -30,6 +30,13 @@ describe('classifyAwsError', () => {
       service('IncorrectKeyException'),
       'rejected',
       'ciphertext made under another key (IncorrectKeyException)',
+    ],
+    [
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      'misconfigured',
+      'no AWS credentials found (CredentialsProviderError)',
     ],
     [network('ECONNREFUSED'), 'transient', 'connection refused'],
     [network('ECONNRESET'), 'transient', 'connection reset'],
@@ -81,5 +88,19 @@ describe('classifyAwsError', () => {
       const { reason } = classifyAwsError(error);
       expect(reason).not.toMatch(/arn:|111122223333|127\.0\.0\.1|4599|not allowed|spaces/);
     }
+  });
+});
+
+describe('whatToCheck', () => {
+  it('sends an operator to the credentials, or to the endpoint when nothing answers there', () => {
+    expect(whatToCheck(service('UnrecognizedClientException'))).toBe('credentials');
+    expect(whatToCheck(Object.assign(new Error('none'), { name: 'CredentialsProviderError' }))).toBe(
+      'credentials',
+    );
+    expect(whatToCheck(new Error('request failed', { cause: network('ECONNREFUSED') }))).toBe('endpoint');
+    expect(whatToCheck(network('ENOTFOUND'))).toBe('endpoint');
+    // A reset or a throttle is the service's doing, not a setting to check.
+    expect(whatToCheck(network('ECONNRESET'))).toBeUndefined();
+    expect(whatToCheck(service('ThrottlingException'))).toBeUndefined();
   });
 });
