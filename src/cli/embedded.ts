@@ -104,8 +104,7 @@ export async function startEmbedded(config: Config, logger: Logger): Promise<Emb
 
 /** Creates each region's `alias/...` key in a local KMS when it does not exist yet. */
 export async function ensureEmbeddedKeys(config: Config, endpoint: string): Promise<void> {
-  for (const region of config.kms.regions) {
-    const keyId = config.kms.key_ids[region] ?? '';
+  for (const [region, keyId] of Object.entries(config.kms.key_ids)) {
     const client = createKmsClient({ region, endpoint, credentials: EMBEDDED_CREDENTIALS, kms: config.kms });
     try {
       await client.send(new DescribeKeyCommand({ KeyId: keyId }));

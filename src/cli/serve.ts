@@ -82,7 +82,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 }
 
 function banner(server: RunningServer, config: Config): string {
-  const regions = config.kms.regions.map((r) => `${r} (${config.kms.key_ids[r] ?? ''})`);
+  const regions = Object.entries(config.kms.key_ids).map(([region, keyId]) => `${region} (${keyId})`);
   const clients = config.auth.clients.length;
   const lines = [
     `RKMS listening on ${server.url}`,
@@ -91,7 +91,7 @@ function banner(server: RunningServer, config: Config): string {
           `  gRPC${config.server.tls ? ' (TLS)' : ''}: ${server.grpcAddress} (rkms.v1.Rkms, grpc.health.v1.Health, reflection)`,
         ]
       : []),
-    `  KMS regions: ${regions.join(', ')}; new keys need ${config.kms.min_regions ?? 1} of them`,
+    `  KMS regions: ${regions.join(', ')}; new keys need ${config.kms.min_regions} of them`,
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
     ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : []),
     ...server.embedded.map((p) => `  embedded: ${p}`),

@@ -4,7 +4,7 @@ import { parse as parseToml } from 'smol-toml';
 import { Value } from 'typebox/value';
 import { describeSchemaErrors } from '../shared/schema-errors.js';
 import { MAX_CACHE_TTL_SECONDS, defaultKeyId, defaultMinRegions } from './defaults.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, type Config, type ConfigFile, type KmsConfig } from './schema.js';
 import { resolveSecurityPaths, securityConfigProblem } from './security-schema.js';
 
 /** The config cannot be used; the message names the field and what it expects. */
@@ -64,19 +64,16 @@ export function parseConfig(raw: unknown, { baseDir, env = {}, warn }: ParseOpti
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, doc));
   const problems = describeSchemaErrors(ConfigSchema, withDefaults);
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
-  const config = withDefaults as Config;
-  checkCrossFieldRules(config);
-
-  for (const region of config.kms.regions) {
-    config.kms.key_ids[region] ??= defaultKeyId(region);
-  }
-  config.kms.min_regions ??= defaultMinRegions(config.kms.regions.length);
+  const file = withDefaults as ConfigFile;
+  checkCrossFieldRules(file);
+  const config: Config = { ...file, kms: withDerivedDefaults(file.kms) };
   const legacyTtlMinutes = config.dynamodb.cache_expiration_in_minutes;
   if (!explicitCacheTtl && legacyTtlMinutes !== undefined) {
     const seconds = Math.round(legacyTtlMinutes * 60);
     if (seconds > MAX_CACHE_TTL_SECONDS) {
       warn?.(
-        `dynamodb.cache_expiration_in_minutes = ${legacyTtlMinutes}: keys stay cached ${MAX_CACHE_TTL_SECONDS / 60} minutes at most, so a deleted key can never outlive its deletion window in a cache`,
+        `dynamodb.cache_expiration_in_minutes = ${legacyTtlMinutes}: keys stay cached ` +
+          `${MAX_CACHE_TTL_SECONDS / 60} minutes at most, so a deleted key can never outlive its deletion window in a cache`,
       );
     }
     config.cache.ttl_seconds = Math.min(seconds, MAX_CACHE_TTL_SECONDS);
@@ -84,6 +81,17 @@ export function parseConfig(raw: unknown, { baseDir, env = {}, warn }: ParseOpti
   config.embedded.data_dir = path.resolve(baseDir, config.embedded.data_dir);
   resolveSecurityPaths(config, baseDir);
   return config;
+}
+
+/** The KMS settings whose defaults depend on `regions`: a key alias for each, and the quorum. */
+function withDerivedDefaults(kms: ConfigFile['kms']): KmsConfig {
+  return {
+    ...kms,
+    key_ids: Object.fromEntries(
+      kms.regions.map((region) => [region, kms.key_ids[region] ?? defaultKeyId(region)]),
+    ),
+    min_regions: kms.min_regions ?? defaultMinRegions(kms.regions.length),
+  };
 }
 
 function toPlainObject(raw: unknown): Record<string, unknown> {
@@ -113,7 +121,7 @@ function hasPath(doc: Record<string, unknown>, [section, key]: [string, string])
   return typeof table === 'object' && table !== null && key in table;
 }
 
-function checkCrossFieldRules(config: Config): void {
+function checkCrossFieldRules(config: ConfigFile): void {
   const securityProblem = securityConfigProblem(config);
   if (securityProblem) throw new ConfigError(securityProblem);
   const regions = new Set(config.kms.regions);

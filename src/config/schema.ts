@@ -67,7 +67,7 @@ const Kms = Type.Object(
     max_attempts: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
     hedge_after_ms: Millis(200, 0),
     hedge_budget_percent: Type.Integer({ minimum: 0, maximum: 100, default: 20 }),
-    // Default (a majority of the regions) is filled in by the loader.
+    // Its default (a majority of the regions) depends on `regions`: the loader fills it in, with key_ids'.
     min_regions: Type.Optional(Type.Integer({ minimum: 1 })),
     circuit: Circuit,
   },
@@ -148,6 +148,20 @@ export const ConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type Config = Type.Static<typeof ConfigSchema>;
-export type KmsConfig = Config['kms'];
+/** The file as the schema reads it, with the schema's own defaults. */
+export type ConfigFile = Type.Static<typeof ConfigSchema>;
+
+/**
+ * The config as the loader hands it to the rest of RKMS: the defaults that depend on other
+ * settings are filled in, so nothing downstream applies a default again.
+ */
+export type Config = Omit<ConfigFile, 'kms'> & { kms: KmsConfig };
+
+export type KmsConfig = Omit<ConfigFile['kms'], 'min_regions' | 'key_ids'> & {
+  /** Region → key id or alias, for every region of `regions` and in its order (`alias/rkms-<region>` by default). */
+  key_ids: Record<string, string>;
+  /** A majority of the regions unless the file says otherwise. */
+  min_regions: number;
+};
+
 export type DynamoDbConfig = Config['dynamodb'];

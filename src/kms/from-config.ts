@@ -1,6 +1,5 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Logger } from 'pino';
-import { defaultKeyId, defaultMinRegions } from '../config/defaults.js';
 import type { KmsConfig } from '../config/schema.js';
 import type { Clock } from '../resilience/clock.js';
 import { HedgeBudget } from '../resilience/hedge-budget.js';
@@ -25,11 +24,12 @@ export interface RegionalKmsFromConfigOptions {
 
 export function regionalKmsFromConfig(options: RegionalKmsFromConfigOptions): RegionalKms {
   const { config, clock, endpoint, credentials, logger, onCall, onHedge, onHedgeWon } = options;
-  const regions = config.regions.map(
-    (name) =>
+  // key_ids lists every region, in the configured order (nearest first).
+  const regions = Object.entries(config.key_ids).map(
+    ([name, keyId]) =>
       new Region({
         name,
-        keyId: config.key_ids[name] ?? defaultKeyId(name),
+        keyId,
         backend: new AwsKmsBackend({
           region: name,
           endpoint: endpoint ?? config.endpoints[name],
@@ -45,7 +45,7 @@ export function regionalKmsFromConfig(options: RegionalKmsFromConfigOptions): Re
   );
   return new RegionalKms(regions, {
     hedgeAfterMs: config.hedge_after_ms,
-    minRegions: config.min_regions ?? defaultMinRegions(config.regions.length),
+    minRegions: config.min_regions,
     budget: new HedgeBudget({
       percent: config.hedge_budget_percent,
       floor: HEDGE_FLOOR,
