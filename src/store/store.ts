@@ -1,3 +1,5 @@
+import type { CircuitState } from '../resilience/circuit-breaker.js';
+
 /**
  * Where RKMS keeps each id's encrypted data key. The service depends on this
  * interface only; `dynamodb.ts` implements it for DynamoDB (and dynalite).
@@ -85,7 +87,7 @@ export interface Store {
 }
 
 export interface StoreHealth {
-  circuit: 'closed' | 'open' | 'half-open';
+  circuit: CircuitState;
   lastFailure?: { at: string; reason: string };
 }
 
