@@ -12,7 +12,7 @@ import { Repairer } from '../keys/repair.js';
 import { KeyService } from '../keys/service.js';
 import { startSweeper } from '../keys/sweeper.js';
 import { regionalKmsFromConfig } from '../kms/from-config.js';
-import type { RegionalKms } from '../kms/regional-kms.js';
+import type { Kms } from '../kms/kms.js';
 import { systemClock, type Clock } from '../resilience/clock.js';
 import { Metrics } from '../metrics/metrics.js';
 import { DynamoStore } from '../store/dynamodb.js';
@@ -32,7 +32,7 @@ export interface EmbeddedEndpoints {
 export interface KeyParts {
   keys: KeyService;
   store: Store;
-  kms: RegionalKms;
+  kms: Kms;
   repairer: Repairer;
   metrics: Metrics;
   close(): Promise<void>;
@@ -133,11 +133,13 @@ export async function createService(
   clock: Clock = systemClock,
 ): Promise<Service> {
   const security = await createSecurity(config, logger);
-  let parts: KeyParts;
+  const parts = await createKeyParts(config, logger, embedded, clock).catch(async (err: unknown) => {
+    await security.close();
+    throw err;
+  });
   let app: FastifyInstance;
   const lifecycle = new Lifecycle();
   try {
-    parts = await createKeyParts(config, logger, embedded, clock);
     app = await buildApp({
       keys: parts.keys,
       store: parts.store,
@@ -150,6 +152,8 @@ export async function createService(
       security: httpSecurityFrom(config, security),
     });
   } catch (err) {
+    // The parts' clients, timers and background repairs would otherwise outlive the failure.
+    await parts.close();
     await security.close();
     throw err;
   }
