@@ -23,14 +23,13 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # package.json is needed at run time too: its "type": "module" makes dist/ ESM.
 COPY package.json package-lock.json ./
-# --omit=optional: the embedded test store (dynalite, with its LevelDB native
-# binding) is an optional dependency that production never loads, so it
-# stays out of the image. (While it is still a regular dependency this
-# omits nothing, and the image works the same.)
+# --omit=optional: dynalite, the embedded test store, and its LevelDB native
+# binding (classic-level) stay out of the image; RKMS imports dynalite only
+# when [embedded] dynamodb is on, which the image's config never asks for.
 # --ignore-scripts: `prepare` would run tsc, a dev dependency that is not
-# installed here (dist/ comes from the build stage); the only other install
-# script, classic-level's node-gyp-build, merely picks one of the prebuilt
-# N-API binaries that ship inside that package.
+# installed here (dist/ comes from the build stage). The only install script
+# left among the runtime dependencies is protobufjs's postinstall, a version
+# check that changes nothing.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
