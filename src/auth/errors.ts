@@ -39,7 +39,9 @@ export class CreateNotAllowedError extends KeyNotFoundError {
   override name = 'CreateNotAllowedError';
   constructor(id: string, client: string) {
     super(id);
-    this.message = `no key exists for id ${JSON.stringify(id)}, and client ${client} may not create one (it lacks the create action)`;
+    this.message =
+      `no key exists for id ${JSON.stringify(id)}, ` +
+      `and client ${client} may not create one (it lacks the create action)`;
   }
 }
 

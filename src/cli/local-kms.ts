@@ -127,23 +127,30 @@ The passphrase can also come from ${PASSPHRASE_ENV}.`,
 /** What the user does about a failed start; a locked store names this command's flag. */
 function startFailure(error: unknown): string {
   if (error instanceof StoreLockedError && error.holder !== undefined) {
-    return `${error.dir} is in use by ${error.holder}; stop it or give another --data directory (if no local KMS uses it, delete ${error.lockPath})`;
+    return (
+      `${error.dir} is in use by ${error.holder}; stop it or give another --data directory ` +
+      `(if no local KMS uses it, delete ${error.lockPath})`
+    );
   }
   return error instanceof Error ? error.message : String(error);
 }
 
 function banner(kms: LocalKms): string {
+  const encrypted = kms.storeEncrypted ? ' (encrypted with the passphrase)' : '';
+  const data =
+    kms.dataDir === undefined ? 'in memory (keys are lost when it stops)' : `${kms.dataDir}${encrypted}`;
   const lines = [
     `RKMS local KMS listening on ${kms.url}`,
     `  regions:  ${kms.regions.join(', ')}`,
     ...Object.entries(kms.regionUrls).map(([region, url]) => `  ${region} only: ${url}`),
     `  account:  ${kms.accountId}`,
-    `  data:     ${kms.dataDir === undefined ? 'in memory (keys are lost when it stops)' : `${kms.dataDir}${kms.storeEncrypted ? ' (encrypted with the passphrase)' : ''}`}`,
+    `  data:     ${data}`,
     `  admin:    ${kms.url}/admin/counters, ${kms.url}/admin/faults (loopback clients only)`,
   ];
   if (kms.dataDir !== undefined && !kms.storeEncrypted) {
     lines.push(
-      `WARNING: key material is stored UNPROTECTED in ${kms.dataDir}; set ${PASSPHRASE_ENV} or --passphrase to encrypt it.`,
+      `WARNING: key material is stored UNPROTECTED in ${kms.dataDir}; ` +
+        `set ${PASSPHRASE_ENV} or --passphrase to encrypt it.`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -200,7 +207,8 @@ const FAULT_SPEC = /^([a-z0-9-]+):(down|latency|throttle|error)(?:=(\d+))?(?:@([
 function parseFault(value: string): [string, RegionFaults] {
   const match = FAULT_SPEC.exec(value);
   const usage =
-    'expected <region>:<mode>[=<ms>][@<probability>], mode down, latency=<ms>, throttle or error, e.g. us-east-1:latency=500@0.5.';
+    'expected <region>:<mode>[=<ms>][@<probability>], mode down, latency=<ms>, throttle or error, ' +
+    'e.g. us-east-1:latency=500@0.5.';
   if (!match) throw new InvalidArgumentError(usage);
   const [, region = '', mode, ms, probabilityText] = match;
   if (!isRegionName(region))

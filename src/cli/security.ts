@@ -16,11 +16,15 @@ export interface Security extends SecurityParts {
   close(): Promise<void>;
 }
 
-/** Opens the audit trail and reads the TLS files: a destination or a certificate that cannot be used stops RKMS at start. */
+/**
+ * Opens the audit trail and reads the TLS files: a destination or a certificate that
+ * cannot be used stops RKMS at start.
+ */
 export async function createSecurity(config: Config, logger: Logger): Promise<Security> {
   const audit = await AuditTrail.open(config.audit.path, logger).catch((err: unknown) => {
     throw new Error(
-      `audit.path: cannot open ${config.audit.path ?? 'stdout'} for appending: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      `audit.path: cannot open ${config.audit.path ?? 'stdout'} for appending: ` +
+        ((err as NodeJS.ErrnoException).code ?? String(err)),
       { cause: err },
     );
   });
@@ -72,7 +76,9 @@ export function checkExposure(config: Config): void {
   const [setting, host] = exposed;
   const port = setting === 'grpc.host' ? 'the gRPC port' : 'the port';
   throw new ConfigError(
-    `${setting}: RKMS listens on ${host}, beyond this machine, and no [[auth.clients]] are declared, so anyone who reaches ${port} could read, create and delete every key. ` +
-      'Declare clients (rkms token prints one), or set [auth] allow_anonymous = true to allow anonymous callers explicitly.',
+    `${setting}: RKMS listens on ${host}, beyond this machine, and no [[auth.clients]] are declared, ` +
+      `so anyone who reaches ${port} could read, create and delete every key. ` +
+      'Declare clients (rkms token prints one), ' +
+      'or set [auth] allow_anonymous = true to allow anonymous callers explicitly.',
   );
 }

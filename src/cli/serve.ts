@@ -32,7 +32,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let embedded: Embedded | undefined;
   if (config.embedded.kms || config.embedded.dynamodb) {
     logger.warn(
-      'embedded mode: the local KMS and store keep key material on this disk; use it to try RKMS and for tests, never in production',
+      'embedded mode: the local KMS and store keep key material on this disk; ' +
+        'use it to try RKMS and for tests, never in production',
     );
     embedded = await startEmbedded(config, logger);
   }
@@ -64,7 +65,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const address = service.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const scheme = config.server.tls ? 'https' : 'http';
-  const url = `${scheme}://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const url = `${scheme}://${host}:${port}`;
   const running = service;
   running.lifecycle.serving();
   return {
@@ -84,27 +86,31 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 function banner(server: RunningServer, config: Config): string {
   const regions = Object.entries(config.kms.key_ids).map(([region, keyId]) => `${region} (${keyId})`);
   const clients = config.auth.clients.length;
+  const tls = config.server.tls !== undefined;
+  const clientsLine =
+    clients > 0
+      ? `${clients} declared; every key request and gRPC call needs a token or a client certificate`
+      : 'none declared; every caller is anonymous';
+  const grpcServices = 'rkms.v1.Rkms, grpc.health.v1.Health, reflection';
+  const grpcurl = [
+    'grpcurl',
+    ...(tls ? [] : ['-plaintext']),
+    ...(clients > 0 ? ['-H "authorization: Bearer $RKMS_TOKEN"'] : []),
+    `-d '{"id":"my-first-key"}' ${server.grpcAddress ?? ''} rkms.v1.Rkms/GetKey`,
+  ];
   const lines = [
     `RKMS listening on ${server.url}`,
-    ...(server.grpcAddress
-      ? [
-          `  gRPC${config.server.tls ? ' (TLS)' : ''}: ${server.grpcAddress} (rkms.v1.Rkms, grpc.health.v1.Health, reflection)`,
-        ]
-      : []),
+    ...(server.grpcAddress ? [`  gRPC${tls ? ' (TLS)' : ''}: ${server.grpcAddress} (${grpcServices})`] : []),
     `  KMS regions: ${regions.join(', ')}; new keys need ${config.kms.min_regions} of them`,
     `  store: DynamoDB table ${config.dynamodb.table_name} in ${config.dynamodb.region}`,
     ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : []),
     ...server.embedded.map((p) => `  embedded: ${p}`),
-    `  clients: ${clients > 0 ? `${clients} declared; every key request and gRPC call needs a token or a client certificate` : 'none declared; every caller is anonymous'}`,
+    `  clients: ${clientsLine}`,
     `  audit trail: ${config.audit.path ?? 'stdout'}`,
     '',
     'Try it:',
     `  curl ${clients > 0 ? `-H "Authorization: Bearer $RKMS_TOKEN" ` : ''}'${server.url}/key?id=my-first-key'`,
-    ...(server.grpcAddress
-      ? [
-          `  grpcurl ${config.server.tls ? '' : '-plaintext '}${clients > 0 ? `-H "authorization: Bearer $RKMS_TOKEN" ` : ''}-d '{"id":"my-first-key"}' ${server.grpcAddress} rkms.v1.Rkms/GetKey`,
-        ]
-      : []),
+    ...(server.grpcAddress ? [`  ${grpcurl.join(' ')}`] : []),
     '',
   ];
   return lines.join('\n');
@@ -116,7 +122,8 @@ export function serveCommand(): Command {
     .option('-c, --config <path>', 'config file (default: $RKMS_CONFIG, else ./config.toml)')
     .addHelpText(
       'after',
-      '\nEnvironment: RKMS_CONFIG (config file), RKMS_PORT, RKMS_HOST, RKMS_LOG_LEVEL, RKMS_DATA_DIR override the file.' +
+      '\nEnvironment: RKMS_CONFIG (config file), RKMS_PORT, RKMS_HOST, RKMS_LOG_LEVEL, RKMS_DATA_DIR ' +
+        'override the file.' +
         '\nLogs are JSON lines on stdout; the start banner goes to stderr.',
     )
     .action(async (options: { config?: string }) => {

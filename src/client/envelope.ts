@@ -53,7 +53,8 @@ export function checkHeader(envelope: Uint8Array): void {
     throw new EnvelopeError('an envelope is bytes (a Buffer or Uint8Array), as encrypt returned it');
   if (envelope.length < ENVELOPE_OVERHEAD)
     throw new EnvelopeError(
-      `an envelope is at least ${ENVELOPE_OVERHEAD} bytes; this one has ${envelope.length}: it was truncated or is not an envelope`,
+      `an envelope is at least ${ENVELOPE_OVERHEAD} bytes; this one has ${envelope.length}: ` +
+        'it was truncated or is not an envelope',
     );
   if (envelope[0] !== ENVELOPE_VERSION)
     throw new EnvelopeError(

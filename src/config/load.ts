@@ -73,7 +73,8 @@ export function parseConfig(raw: unknown, { baseDir, env = {}, warn }: ParseOpti
     if (seconds > MAX_CACHE_TTL_SECONDS) {
       warn?.(
         `dynamodb.cache_expiration_in_minutes = ${legacyTtlMinutes}: keys stay cached ` +
-          `${MAX_CACHE_TTL_SECONDS / 60} minutes at most, so a deleted key can never outlive its deletion window in a cache`,
+          `${MAX_CACHE_TTL_SECONDS / 60} minutes at most, ` +
+          'so a deleted key can never outlive its deletion window in a cache',
       );
     }
     config.cache.ttl_seconds = Math.min(seconds, MAX_CACHE_TTL_SECONDS);

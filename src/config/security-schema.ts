@@ -109,10 +109,16 @@ interface SecurityConfig {
 export function securityConfigProblem(config: SecurityConfig): string | undefined {
   const { server, auth } = config;
   if (server.headers_timeout_ms > server.receive_timeout_ms) {
-    return `server.headers_timeout_ms: ${server.headers_timeout_ms} is longer than server.receive_timeout_ms (${server.receive_timeout_ms}), which bounds the whole request, headers included`;
+    return (
+      `server.headers_timeout_ms: ${server.headers_timeout_ms} is longer than ` +
+      `server.receive_timeout_ms (${server.receive_timeout_ms}), which bounds the whole request, headers included`
+    );
   }
   if (auth.allow_anonymous && auth.clients.length > 0) {
-    return 'auth.allow_anonymous: anonymous callers are allowed only when no [[auth.clients]] are declared; remove one or the other';
+    return (
+      'auth.allow_anonymous: anonymous callers are allowed only when no [[auth.clients]] are declared; ' +
+      'remove one or the other'
+    );
   }
   const names = new Set<string>();
   const hashes = new Set<string>();
@@ -125,7 +131,10 @@ export function securityConfigProblem(config: SecurityConfig): string | undefine
       client.cert_subject === undefined &&
       client.cert_san === undefined
     ) {
-      return `${at}: client ${client.name} has no credential; give token_sha256 (see rkms token), or cert_subject or cert_san with [server.tls] ca`;
+      return (
+        `${at}: client ${client.name} has no credential; ` +
+        'give token_sha256 (see rkms token), or cert_subject or cert_san with [server.tls] ca'
+      );
     }
     if (client.token_sha256 !== undefined) {
       const hash = client.token_sha256.toLowerCase();

@@ -147,7 +147,8 @@ function reply(res: ServerResponse, status: number, body?: unknown): void {
 function notFound(res: ServerResponse): void {
   reply(res, 404, {
     error:
-      'unknown admin route; see GET/DELETE /admin/counters, GET/DELETE /admin/faults, PUT/GET/DELETE /admin/faults/<region>',
+      'unknown admin route; see GET/DELETE /admin/counters, GET/DELETE /admin/faults, ' +
+      'PUT/GET/DELETE /admin/faults/<region>',
   });
 }
 

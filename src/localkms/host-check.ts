@@ -15,7 +15,9 @@ export function refuseForeignHost(
   admin: boolean,
 ): boolean {
   if (policy === undefined || hostAllowed(req.headers.host, policy)) return false;
-  const message = `the Host header ${JSON.stringify(req.headers.host ?? '')} is not a name this local KMS answers to; it answers loopback names (and --allowed-host)`;
+  const message =
+    `the Host header ${JSON.stringify(req.headers.host ?? '')} is not a name this ` +
+    `local KMS answers to; it answers loopback names (and --allowed-host)`;
   const body = JSON.stringify(admin ? { error: message } : { __type: 'MisdirectedRequest', message });
   res.writeHead(421, {
     'Content-Type': admin ? 'application/json' : CONTENT_TYPE,

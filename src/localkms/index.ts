@@ -173,7 +173,10 @@ async function startListeners(
   return { shared, byRegion };
 }
 
-/** Removes keys past their deletion date and rotates keys that are due, every minute, without keeping the process alive. */
+/**
+ * Removes keys past their deletion date and rotates keys that are due, every minute, without
+ * keeping the process alive.
+ */
 function startMaintenance(store: KeyStore, persist: () => Promise<void>, logger: Logger): NodeJS.Timeout {
   const timer = setInterval(() => {
     if (store.maintain())
@@ -192,7 +195,8 @@ async function openStore(config: ResolvedOptions, store: KeyStore, logger: Logge
     if (snapshot) {
       if (snapshot.accountId !== store.accountId) {
         throw new Error(
-          `${file.path} holds the keys of account ${snapshot.accountId}: start with that account id, or use another data directory`,
+          `${file.path} holds the keys of account ${snapshot.accountId}: start with that account id, ` +
+            `or use another data directory`,
         );
       }
       restoreInto(store, snapshot);

@@ -38,7 +38,8 @@ function resolveArn(store: KeyStore, region: string, ref: string, accepts: KeyRe
   if (arn.region !== region || arn.accountId !== store.accountId) {
     throw new KmsError(
       'NotFoundException',
-      `${arn.resource === 'key' ? 'Key' : 'Alias'} '${ref}' does not exist in account ${store.accountId}, region ${region}: a KMS key is usable only in its own region`,
+      `${arn.resource === 'key' ? 'Key' : 'Alias'} '${ref}' does not exist in account ` +
+        `${store.accountId}, region ${region}: a KMS key is usable only in its own region`,
     );
   }
   if (arn.resource === 'alias') return keyOfAlias(store, region, requireAlias(store, region, arn.name));

@@ -86,7 +86,8 @@ export function validSeed(value: unknown, source = 'seed'): SeedSpec {
   if (Value.Check(SeedSpecSchema, plain)) return plain;
   const problems = describeSchemaErrors(SeedSpecSchema, plain, 3);
   throw new SeedError(
-    `${source} is not a valid seed: ${problems.join('; ')}. Expected {"keys": [{"keyId": "<uuid>", "region": "us-east-1", "aliases": ["alias/app"]}]}`,
+    `${source} is not a valid seed: ${problems.join('; ')}. Expected {"keys": [{"keyId": "<uuid>", ` +
+      `"region": "us-east-1", "aliases": ["alias/app"]}]}`,
   );
 }
 

@@ -67,7 +67,8 @@ export function verifySignature(
   if (!authorization) {
     throw new KmsError(
       'IncompleteSignatureException',
-      `Authorization header must be '${ALGORITHM} Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=..., Signature=...'`,
+      `Authorization header must be '${ALGORITHM} ` +
+        `Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=..., Signature=...'`,
     );
   }
   const secret = secrets.get(authorization.accessKeyId);
@@ -91,7 +92,8 @@ export function verifySignature(
   if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected, 'utf8'))) {
     throw new KmsError(
       'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+      'The request signature we calculated does not match the signature you provided. ' +
+        'Check your AWS Secret Access Key and signing method.',
     );
   }
 }
@@ -180,7 +182,8 @@ function checkFreshness(amzDate: string, scopeDate: string, now: number): void {
   if (!amzDate.startsWith(scopeDate)) {
     throw new KmsError(
       'InvalidSignatureException',
-      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}'`,
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ` +
+        `'${scopeDate}' != '${amzDate.slice(0, 8)}'`,
     );
   }
   if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) {

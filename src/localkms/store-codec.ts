@@ -161,7 +161,8 @@ export async function decodeStoreFile(
   if (Value.Check(PlainFile, parsed)) return { snapshot: parsed.store, protection: undefined };
   if (isFromNewerVersion(parsed)) {
     throw new StoreFormatError(
-      `${path} was written by a newer local KMS (store version ${String(parsed.version)}); start that version, or move the file away to start with an empty store`,
+      `${path} was written by a newer local KMS (store version ${String(parsed.version)}); ` +
+        `start that version, or move the file away to start with an empty store`,
     );
   }
   if (!Value.Check(ProtectedFile, parsed)) {
@@ -263,7 +264,8 @@ function restoredKey(region: string, accountId: string, stored: Static<typeof St
     !materials.every((material) => isMaterialOf(keySpec, material))
   ) {
     throw new StoreFormatError(
-      `the stored key ${stored.keyId} in ${region} does not hold ${keySpec} key material for ${keyUsage} (is the store damaged?)`,
+      `the stored key ${stored.keyId} in ${region} does not hold ${keySpec} key material for ` +
+        `${keyUsage} (is the store damaged?)`,
     );
   }
   return {

@@ -47,7 +47,8 @@ function constraintMessages(error: SchemaError, body: unknown): string[] {
     const missing = (error.params.requiredProperties as string[] | undefined) ?? [];
     return missing.map(
       (name) =>
-        `Value null at '${fieldPath(`${error.instancePath}/${name}`)}' failed to satisfy constraint: Member must not be null`,
+        `Value null at '${fieldPath(`${error.instancePath}/${name}`)}' failed to satisfy constraint: ` +
+        `Member must not be null`,
     );
   }
   const constraint = constraintText(error);
@@ -75,8 +76,10 @@ function constraintText(error: SchemaError): string | undefined {
       return `have length less than or equal to ${String(limit)}`;
     case 'enum':
       return `satisfy enum value set: [${listText(error.params.allowedValues)}]`;
-    case 'pattern':
-      return `satisfy regular expression pattern: ${isScalar(error.params.pattern) ? String(error.params.pattern) : ''}`;
+    case 'pattern': {
+      const pattern = isScalar(error.params.pattern) ? String(error.params.pattern) : '';
+      return `satisfy regular expression pattern: ${pattern}`;
+    }
     case 'additionalProperties':
     case 'anyOf':
     case 'const':

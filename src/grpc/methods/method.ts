@@ -9,7 +9,10 @@ export interface MethodAnswer {
   served?: { source: string; created: boolean };
 }
 
-/** One RPC of rkms.v1.Rkms: its name in the .proto, the action it is authorized as, and what it does with a valid id. */
+/**
+ * One RPC of rkms.v1.Rkms: its name in the .proto, the action it is authorized as, and
+ * what it does with a valid id.
+ */
 export interface KeyMethod {
   name: 'GetKey' | 'CreateKey' | 'DeleteKey' | 'RestoreKey';
   action: KeyAction;

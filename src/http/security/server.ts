@@ -17,7 +17,10 @@ export interface ServerLimits {
   maxConnections: number;
 }
 
-/** Node checks its request timeouts on this period; its default (30 s) would let a stalled request live 30 s too long. */
+/**
+ * Node checks its request timeouts on this period; its default (30 s) would let a stalled
+ * request live 30 s too long.
+ */
 const MAX_CHECK_INTERVAL_MS = 1_000;
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;

@@ -48,13 +48,15 @@ export function decodeBlob(member: string, value: string, maxBytes: number): Buf
   if (bytes.length < 1) {
     throw new KmsError(
       'ValidationException',
-      `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+      `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: ` +
+        `Member must have length greater than or equal to 1`,
     );
   }
   if (bytes.length > maxBytes) {
     throw new KmsError(
       'ValidationException',
-      `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: Member must have length less than or equal to ${maxBytes}`,
+      `1 validation error detected: Value at '${lowerFirst(member)}' failed to satisfy constraint: ` +
+        `Member must have length less than or equal to ${maxBytes}`,
     );
   }
   return bytes;

@@ -74,7 +74,8 @@ export const createKey = defineStateChange(
     if (body.KeySpec !== undefined && body.CustomerMasterKeySpec !== undefined) {
       throw new KmsError(
         'ValidationException',
-        'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.',
+        'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. ' +
+          'CustomerMasterKeySpec is deprecated.',
       );
     }
   },
@@ -104,18 +105,23 @@ function keyKind(request: KeyKindRequest): { keySpec: LocalKeySpec; keyUsage: Lo
   if (!allowed.includes(keyUsage)) {
     throw new KmsError(
       'ValidationException',
-      `The operation failed because the KeyUsage value of the CMK is ${keyUsage}. To perform this operation, the KeyUsage value must be ${allowed.join(' or ')}.`,
+      `The operation failed because the KeyUsage value of the CMK is ${keyUsage}. ` +
+        `To perform this operation, the KeyUsage value must be ${allowed.join(' or ')}.`,
     );
   }
   return { keySpec, keyUsage };
 }
 
-/** What AWS has and the emulator does not make is UnsupportedOperationException, so it is never mistaken for a user error. */
+/**
+ * What AWS has and the emulator does not make is UnsupportedOperationException, so it is never
+ * mistaken for a user error.
+ */
 function assertEmulated(request: KeyKindRequest, spec: string): void {
   const unsupported = (what: string) =>
     new KmsError(
       'UnsupportedOperationException',
-      `${what} is not supported by the local KMS (it makes SYMMETRIC_DEFAULT, RSA, ECC and HMAC keys with key material of its own).`,
+      `${what} is not supported by the local KMS (it makes SYMMETRIC_DEFAULT, RSA, ` +
+        `ECC and HMAC keys with key material of its own).`,
     );
   if (!isLocalKeySpec(spec)) throw unsupported(`KeySpec ${spec}`);
   if (request.KeyUsage === 'KEY_AGREEMENT') throw unsupported('KeyUsage KEY_AGREEMENT');

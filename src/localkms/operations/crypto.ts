@@ -88,7 +88,8 @@ export function decryptWith(
   const key = named ?? store.liveKey(region, header.keyId);
   if (!key) {
     throw invalidCiphertext(
-      `The ciphertext was made under a key that does not exist in ${region} (a ciphertext decrypts only in the region of its key, or of a replica of its multi-Region key).`,
+      `The ciphertext was made under a key that does not exist in ${region} (a ciphertext decrypts ` +
+        `only in the region of its key, or of a replica of its multi-Region key).`,
     );
   }
   assertUsable(key);
@@ -134,7 +135,10 @@ function decryptAsymmetric(
   return { key: named, plaintext, materialVersion: undefined, algorithm };
 }
 
-/** AWS binds an encryption context only to symmetric ciphertexts; with an RSA key it refuses one rather than drop it. */
+/**
+ * AWS binds an encryption context only to symmetric ciphertexts; with an RSA key it refuses one
+ * rather than drop it.
+ */
 function assertNoContextForAsymmetricKey(context: BlobContext | undefined): void {
   if (context !== undefined && Object.keys(context).length > 0) {
     throw new KmsError(

@@ -66,7 +66,8 @@ export async function newDataKeyPair(
   if (!spec) {
     throw new KmsError(
       'UnsupportedOperationException',
-      `KeyPairSpec ${request.KeyPairSpec} is not supported by the local KMS (it makes ${DATA_KEY_PAIR_SPECS.join(', ')}).`,
+      `KeyPairSpec ${request.KeyPairSpec} is not supported by the local KMS (it makes ` +
+        `${DATA_KEY_PAIR_SPECS.join(', ')}).`,
     );
   }
   stopIfDryRun(request.DryRun);

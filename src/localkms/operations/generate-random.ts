@@ -23,7 +23,8 @@ export const generateRandom = defineOperation(
     if (request.NumberOfBytes === undefined) {
       throw new KmsError(
         'ValidationException',
-        "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: " +
+          'Member must not be null',
       );
     }
     return { Plaintext: encodeBlob(randomBytes(request.NumberOfBytes)) };

@@ -4,7 +4,10 @@ import { epochSeconds, KeyIdField } from './common.js';
 import { defineOperation } from './operation.js';
 import { assertRotationApplies } from './rotation-state.js';
 
-/** GetKeyRotationStatus: a key pending deletion reports rotation off; cancelling the deletion restores it, as in AWS. */
+/**
+ * GetKeyRotationStatus: a key pending deletion reports rotation off; cancelling the deletion
+ * restores it, as in AWS.
+ */
 export const getKeyRotationStatus = defineOperation(
   'GetKeyRotationStatus',
   Type.Object({ KeyId: KeyIdField }),
