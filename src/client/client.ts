@@ -10,7 +10,7 @@ import { resolveOptions, type CallOptions, type ResolvedOptions, type RkmsClient
 import { Replicas } from './replicas.js';
 import { RetryBudget } from './retry-budget.js';
 import { keyFromBase64 } from './secret-bytes.js';
-import { SingleFlight } from '../keys/single-flight.js';
+import { SingleFlight } from '../shared/single-flight.js';
 
 /**
  * A client of RKMS's replicas: data keys by id, and envelope encryption with them.

@@ -14,7 +14,7 @@ import type { Log } from './log.js';
 import { readRecord } from './read-record.js';
 import type { Repairer } from './repair.js';
 import { AGAIN, inRounds } from './rounds.js';
-import { SingleFlight } from './single-flight.js';
+import { SingleFlight } from '../shared/single-flight.js';
 
 export type { CallOptions } from './call.js';
 export type { KeyStatus } from './deletion.js';
