@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { rkmsProgram } from '../../src/cli/program.js';
 
@@ -51,5 +53,21 @@ describe('rkms with an unknown command', () => {
       /^error: unknown command 'bogus'; the commands are serve, sweep, repair, local-kms, token$/m,
     );
     expect(errors).not.toContain('too many arguments');
+  });
+});
+
+describe('rkms --version', () => {
+  it('prints the version of package.json for --version, and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    let text = '';
+    const program = rkmsProgram()
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => (text += s) });
+    const exit = await program.parseAsync(['--version'], { from: 'user' }).catch((error: unknown) => error);
+    expect(exit).toBeInstanceOf(CommanderError);
+    expect((exit as CommanderError).exitCode).toBe(0);
+    expect(text).toBe(`${version}\n`);
   });
 });
