@@ -16,7 +16,7 @@ import { KeyCache } from '../../src/keys/cache.js';
 import { KeyService } from '../../src/keys/service.js';
 import { startSweeper } from '../../src/keys/sweeper.js';
 import { KmsUnavailableError } from '../../src/kms/errors.js';
-import { StoreUnavailableError, type Store } from '../../src/store/store.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
 import type { Config } from '../../src/config/schema.js';
 import { recordKey } from '../support/audit.js';
 import { TEST_REGIONS, testConfig } from '../support/config.js';
@@ -68,6 +68,45 @@ function kmsClient(region: string) {
     credentials: EMBEDDED_CREDENTIALS,
     kms: stack.config.kms,
   });
+}
+
+/**
+ * A key service over `parts` whose store lets another writer change the id's item (a new
+ * version, as a repair on another replica makes) right before each of its first `times`
+ * calls to `method`; `races()` counts them.
+ */
+function serviceRacedOn(
+  parts: KeyParts,
+  method: 'destroy' | 'scheduleDeletion',
+  id: string,
+  { times = Infinity, clock = Date.now }: { times?: number; clock?: () => number } = {},
+) {
+  let races = 0;
+  const store = new Proxy(parts.store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const call = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+      if (property !== method || races >= times) return call;
+      return async (...args: unknown[]) => {
+        races++;
+        const current = await item(id);
+        await stack.table.put({ ...current, version: (current?.version as number) + 1 });
+        return call(...args);
+      };
+    },
+  });
+  const service = new KeyService({
+    store,
+    kms: parts.kms,
+    cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }),
+    repairer: parts.repairer,
+    dataKeyBytes: 32,
+    deletionWindowDays: 7,
+    requestTimeoutMs: 5_000,
+    clock,
+  });
+  return { service, races: () => races };
 }
 
 /** Until the background repairs the key service started are done. */
@@ -407,31 +446,7 @@ describe('KeyService deletion', () => {
     await parts.keys.scheduleDeletion(id);
     clock.now += 8 * DAY;
     // Another replica changes the item (a repair adds a copy) between the sweep's scan and its write.
-    let raced = false;
-    const racing = new Proxy(parts.store, {
-      get(target, property) {
-        if (property === 'destroy' && !raced) {
-          return async (...args: Parameters<Store['destroy']>) => {
-            raced = true;
-            const current = await item(id);
-            await stack.table.put({ ...current, version: (current?.version as number) + 1 });
-            return target.destroy(...args);
-          };
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const service = new KeyService({
-      store: racing,
-      kms: parts.kms,
-      cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }),
-      repairer: parts.repairer,
-      dataKeyBytes: 32,
-      deletionWindowDays: 7,
-      requestTimeoutMs: 5_000,
-      clock: () => clock.now,
-    });
+    const { service } = serviceRacedOn(parts, 'destroy', id, { times: 1, clock: () => clock.now });
     expect(await service.sweep()).not.toContain(id);
     expect((await item(id))?.state).toBe('PendingDeletion');
     // The next sweep reads the changed item and destroys it, and says so.
@@ -443,34 +458,10 @@ describe('KeyService deletion', () => {
     const parts = await setup();
     const id = unique('churn');
     b64(await parts.keys.getKey(id));
-    let rounds = 0;
     // Another writer changes the item between each read RKMS makes and its write.
-    const churning = new Proxy(parts.store, {
-      get(target, property) {
-        if (property === 'scheduleDeletion') {
-          return async (...args: Parameters<Store['scheduleDeletion']>) => {
-            rounds++;
-            const current = await item(id);
-            await stack.table.put({ ...current, version: (current?.version as number) + 1 });
-            return target.scheduleDeletion(...args);
-          };
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const service = new KeyService({
-      store: churning,
-      kms: parts.kms,
-      cache: new KeyCache({ ttlMs: 0, maxEntries: 1 }),
-      repairer: parts.repairer,
-      dataKeyBytes: 32,
-      deletionWindowDays: 7,
-      requestTimeoutMs: 5_000,
-      clock: Date.now,
-    });
+    const { service, races } = serviceRacedOn(parts, 'scheduleDeletion', id);
     await expect(service.scheduleDeletion(id)).rejects.toBeInstanceOf(KeyContentionError);
-    expect(rounds).toBe(4);
+    expect(races()).toBe(4);
   });
 });
 
