@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { grpcSecurityFrom } from '../grpc/security/index.js';
 import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
+import { grpcLimitsOf } from '../grpc/transport/limits.js';
 import { buildApp } from '../http/app.js';
 import { drain } from '../http/drain.js';
 import { Lifecycle } from '../http/lifecycle.js';
@@ -166,6 +167,7 @@ export async function createService(
           logger,
           serving: () => lifecycle.phase === 'serving',
           shutdownTimeoutMs: config.grpc.shutdown_timeout_ms,
+          limits: grpcLimitsOf(config),
           // The same clients, limits, audit trail and TLS as HTTP.
           ...grpcSecurityFrom(security),
         });

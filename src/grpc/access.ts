@@ -1,4 +1,4 @@
-import type { PeerCertificate } from 'node:tls';
+import type { VerifiedCertificate } from '../auth/clients.js';
 import type { Action } from '../config/security-schema.js';
 
 /**
@@ -19,7 +19,9 @@ export interface CallContext {
   /** The `authorization` metadata entry, as sent. */
   authorization: string | undefined;
   /** The client's certificate, only when TLS verified it against the configured CAs (mTLS). */
-  certificate: PeerCertificate | undefined;
+  certificate?: VerifiedCertificate | undefined;
+  /** A client certificate TLS did not verify: TLS's reason, for the refusal. */
+  rejectedCertificate?: string | undefined;
   /** The caller's IP address, without its port. */
   address: string;
 }

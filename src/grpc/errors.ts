@@ -8,9 +8,20 @@ export class InvalidRequestError extends Error {
   override name = 'InvalidRequestError';
 }
 
+/** A call whose request did not arrive within `[server] receive_timeout_ms` (HTTP's 408). */
+export class RequestTimeoutError extends Error {
+  override name = 'RequestTimeoutError';
+  constructor(timeoutMs: number) {
+    super(
+      `the request message did not arrive within server.receive_timeout_ms (${timeoutMs} ms) of the call's headers`,
+    );
+  }
+}
+
 /** The gRPC status each failure type answers with. */
 const CODE: Record<string, Code> = {
   BadRequest: Code.INVALID_ARGUMENT,
+  RequestTimeout: Code.DEADLINE_EXCEEDED,
   Unauthorized: Code.UNAUTHENTICATED,
   Forbidden: Code.PERMISSION_DENIED,
   TooManyRequests: Code.RESOURCE_EXHAUSTED,
@@ -76,7 +87,9 @@ function classify(error: unknown): (FailureType & { code: Code; message: string 
   const failure =
     error instanceof InvalidRequestError
       ? { type: 'BadRequest', logLevel: 'info' as const }
-      : failureTypeOf(error);
+      : error instanceof RequestTimeoutError
+        ? { type: 'RequestTimeout', logLevel: 'info' as const }
+        : failureTypeOf(error);
   if (!failure || !(error instanceof Error)) return undefined;
   return { ...failure, code: CODE[failure.type] ?? Code.INTERNAL, message: error.message };
 }

@@ -1,11 +1,16 @@
-import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
+import { Server, ServerCredentials, setLogger, status as Code } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
+import type { TlsCredentials } from '../http/security/tls.js';
 import type { KeyService } from '../keys/service.js';
 import type { AccessControl } from './access.js';
+import { RequestTimeoutError } from './errors.js';
 import { GrpcHealth } from './health.js';
 import { packageDefinition } from './proto.js';
 import { rkmsService } from './service.js';
+import { serverOptionsOf, type GrpcLimits } from './transport/limits.js';
+import { GrpcListener } from './transport/listener.js';
+import { receiveDeadline } from './transport/receive-deadline.js';
 
 export interface GrpcServerOptions {
   keys: KeyService;
@@ -14,10 +19,12 @@ export interface GrpcServerOptions {
   serving: () => boolean;
   /** How long calls in flight may finish at close before they are cancelled. */
   shutdownTimeoutMs: number;
-  /** Plaintext unless given (src/grpc/security/credentials.ts: TLS and mTLS with HTTP's certificate). */
-  credentials?: ServerCredentials | undefined;
+  /** Plaintext unless given: then TLS (and mTLS) with HTTP's certificate and client CAs, reloaded with them. */
+  tls?: TlsCredentials | undefined;
   /** Authentication, authorization, rate limits and the audit trail of every key call (src/grpc/security/). */
   access: AccessControl;
+  /** Timeouts and bounds of connections and calls (src/grpc/transport/limits.ts). */
+  limits: GrpcLimits;
   /** How often an open health Watch re-checks readiness. */
   healthWatchIntervalMs?: number | undefined;
 }
@@ -28,9 +35,6 @@ export interface GrpcServer {
   /** NOT_SERVING, then lets calls in flight finish (within the shutdown timeout), then cancels the rest. */
   close(): Promise<void>;
 }
-
-/** No request message is larger than an id: like the HTTP API's 16 KiB body limit. */
-const MAX_REQUEST_BYTES = 16 * 1024;
 
 /** rkms.v1.Rkms, grpc.health.v1.Health and server reflection (for grpcurl) on one gRPC server. */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
@@ -48,8 +52,31 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       grpcLog.debug(line(args));
     },
   });
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_REQUEST_BYTES });
-  const rkms = rkmsService(options);
+  const { limits } = options;
+  // Calls reach these closures only once the listener, made right below, hands grpc-js a connection.
+  const rkms = rkmsService({ ...options, peers: { socketOf: (peer) => listener.socketOf(peer) } });
+  const server = new Server({
+    ...serverOptionsOf(limits),
+    interceptors: [
+      receiveDeadline({
+        timeoutMs: limits.receiveTimeoutMs,
+        callStarted: (peer) => {
+          listener.callStarted(peer);
+        },
+        timedOut: async (path, metadata, peer) =>
+          (await rkms.timedOut(path, metadata, peer, limits.receiveTimeoutMs)) ?? {
+            code: Code.DEADLINE_EXCEEDED,
+            details: new RequestTimeoutError(limits.receiveTimeoutMs).message,
+          },
+      }),
+    ],
+  });
+  const listener = new GrpcListener(
+    server.createConnectionInjector(ServerCredentials.createInsecure()),
+    limits,
+    options.tls,
+    options.logger,
+  );
   server.addService(rkms.definition, rkms.implementation);
   const health = new GrpcHealth({
     serving: options.serving,
@@ -57,21 +84,12 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   });
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
-  const credentials = options.credentials ?? ServerCredentials.createInsecure();
   let closed: Promise<void> | undefined;
 
   return {
-    listen(host, port) {
-      const hostPart = host.includes(':') ? `[${host}]` : host;
-      return new Promise((resolve, reject) => {
-        server.bindAsync(`${hostPart}:${port}`, credentials, (err, bound) => {
-          if (err) reject(err);
-          else resolve(`${hostPart}:${bound}`);
-        });
-      });
-    },
+    listen: (host, port) => listener.listen(host, port),
     close() {
-      closed ??= shutDown(server, health, options.shutdownTimeoutMs, options.logger);
+      closed ??= shutDown(server, health, listener, options.shutdownTimeoutMs, options.logger);
       return closed;
     },
   };
@@ -80,10 +98,12 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 async function shutDown(
   server: Server,
   health: GrpcHealth,
+  listener: GrpcListener,
   timeoutMs: number,
   logger: Logger,
 ): Promise<void> {
   health.stop();
+  listener.stopAccepting();
   let timer: NodeJS.Timeout | undefined;
   const drained = new Promise<boolean>((resolve) => {
     server.tryShutdown(() => {
@@ -101,4 +121,5 @@ async function shutDown(
     logger.warn({ timeoutMs }, 'gRPC calls still running at the shutdown timeout: cancelled');
     server.forceShutdown();
   }
+  listener.destroyAll();
 }

@@ -11,8 +11,9 @@ import {
 import type { Logger } from 'pino';
 import { requestIdOf } from '../http/request-id.js';
 import type { KeyService } from '../keys/service.js';
-import type { AccessControl, CallResult } from './access.js';
-import { failureOf, type CallFailure } from './errors.js';
+import { peerCertificateOf } from '../auth/peer-certificate.js';
+import type { AccessControl, CallContext, CallResult } from './access.js';
+import { failureOf, RequestTimeoutError, type CallFailure } from './errors.js';
 import { decodeIdRequest, idText, validId, type IdRequest } from './id-request.js';
 import { createKey } from './methods/create-key.js';
 import { deleteKey } from './methods/delete-key.js';
@@ -20,12 +21,16 @@ import { getKey } from './methods/get-key.js';
 import type { KeyMethod, MethodAnswer } from './methods/method.js';
 import { restoreKey } from './methods/restore-key.js';
 import { rkmsMethod } from './proto.js';
+import type { PeerSockets } from './transport/listener.js';
+import type { EndStatus } from './transport/receive-deadline.js';
 
 export interface RkmsServiceOptions {
   keys: KeyService;
   logger: Logger;
   /** Who may do what with which id, how often, and the audit line of every call. */
   access: AccessControl;
+  /** The connection of a call, for its client certificate (src/grpc/transport/listener.ts). */
+  peers: PeerSockets;
 }
 const METHODS: readonly KeyMethod[] = [getKey, createKey, deleteKey, restoreKey];
 
@@ -37,6 +42,13 @@ const METHODS: readonly KeyMethod[] = [getKey, createKey, deleteKey, restoreKey]
 export function rkmsService(options: RkmsServiceOptions): {
   definition: ServiceDefinition;
   implementation: UntypedServiceImplementation;
+  /** For receiveDeadline: how a call of this service whose request never arrived ends. */
+  timedOut: (
+    path: string,
+    metadata: Metadata,
+    peer: string,
+    timeoutMs: number,
+  ) => Promise<EndStatus | undefined>;
 } {
   const definition: ServiceDefinition = Object.fromEntries(
     METHODS.map((method) => [
@@ -51,7 +63,7 @@ export function rkmsService(options: RkmsServiceOptions): {
   const implementation: UntypedServiceImplementation = Object.fromEntries(
     METHODS.map((method) => [method.name, handlerOf(method, options)]),
   );
-  return { definition, implementation };
+  return { definition, implementation, timedOut: timedOutCall(options) };
 }
 
 type Answer = { message: Buffer; trailer: Metadata } | { error: Partial<StatusObject> };
@@ -75,22 +87,16 @@ function handlerOf(method: KeyMethod, options: RkmsServiceOptions): handleUnaryC
 async function answer(
   method: KeyMethod,
   path: string,
-  { keys, logger, access }: RkmsServiceOptions,
+  { keys, logger, access, peers }: RkmsServiceOptions,
   call: ServerUnaryCall<IdRequest, Buffer>,
 ): Promise<Answer> {
   const started = performance.now();
-  const requestId = requestIdOf({ headers: { 'x-request-id': textOf(call.metadata, 'x-request-id') } });
+  const context = contextOf(method, call.metadata, call.getPeer(), peers, idText(call.request));
+  const { requestId } = context;
   const trailer = new Metadata();
   trailer.set('x-request-id', requestId);
   let log = logger.child({ requestId, rpc: path });
-  const guard = access({
-    requestId,
-    action: method.action,
-    id: idText(call.request),
-    authorization: textOf(call.metadata, 'authorization'),
-    certificate: call.getAuthContext().sslPeerCertificate,
-    address: addressOf(call.getPeer()),
-  });
+  const guard = access(context);
   let outcome: MethodAnswer | CallFailure;
   try {
     guard.authenticate();
@@ -113,6 +119,62 @@ async function answer(
   if ('error' in outcome) return { error: outcome.error };
   log.info({ code: 'OK', responseTimeMs: Math.round(performance.now() - started) }, 'call completed');
   return { message: outcome.message, trailer };
+}
+
+/**
+ * A key call whose request did not arrive within receive_timeout_ms: DEADLINE_EXCEEDED
+ * RequestTimeout (HTTP's 408), with its audit line — unless the caller is refused
+ * first, as HTTP refuses a request from its headers before it waits for the body.
+ * Undefined for a path that is not this service's.
+ */
+function timedOutCall({ logger, access, peers }: RkmsServiceOptions) {
+  const byPath = new Map(METHODS.map((method) => [rkmsMethod(method.name).path, method]));
+  return async (path: string, metadata: Metadata, peer: string, timeoutMs: number) => {
+    const method = byPath.get(path);
+    if (!method) return undefined;
+    const context = contextOf(method, metadata, peer, peers, undefined);
+    const trailer = new Metadata();
+    trailer.set('x-request-id', context.requestId);
+    const log = logger.child({ requestId: context.requestId, rpc: path.slice(1) });
+    const guard = access(context);
+    let failure: CallFailure;
+    try {
+      guard.authenticate();
+      failure = failureOf(new RequestTimeoutError(timeoutMs), context.requestId, trailer, log);
+    } catch (err) {
+      failure = failureOf(err, context.requestId, trailer, log);
+    }
+    try {
+      await guard.record(resultOf(failure));
+    } catch (err) {
+      return failureOf(
+        err,
+        context.requestId,
+        trailer,
+        log,
+        'answer withheld: its audit line could not be written',
+      ).error;
+    }
+    return failure.error;
+  };
+}
+
+/** What access control is told of a call: who sent it, from where, with which id (when its request arrived). */
+function contextOf(
+  method: KeyMethod,
+  metadata: Metadata,
+  peer: string,
+  peers: PeerSockets,
+  id: string | undefined,
+): CallContext {
+  return {
+    requestId: requestIdOf({ headers: { 'x-request-id': textOf(metadata, 'x-request-id') } }),
+    action: method.action,
+    id,
+    authorization: textOf(metadata, 'authorization'),
+    ...peerCertificateOf(peers.socketOf(peer)),
+    address: addressOf(peer),
+  };
 }
 
 function resultOf(outcome: MethodAnswer | CallFailure): CallResult {

@@ -4,6 +4,7 @@ import type { Service } from '../../src/cli/compose.js';
 import type { Config } from '../../src/config/schema.js';
 import { accessControl } from '../../src/grpc/security/index.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../../src/grpc/server.js';
+import { grpcLimitsOf } from '../../src/grpc/transport/limits.js';
 import { recordKey } from '../support/audit.js';
 import { testConfig } from '../support/config.js';
 import { HealthClient, listenGrpc, ReflectionClient } from '../support/grpc.js';
@@ -38,6 +39,7 @@ async function serverWith(
     serving: () => service.lifecycle.phase === 'serving',
     shutdownTimeoutMs: 5_000,
     access: accessControl(service.security),
+    limits: grpcLimitsOf(stack.config),
     ...options,
   });
   extraServers.push(server);

@@ -38,6 +38,7 @@ class GuardedCall implements CallAccess {
     const authentication = clients.authenticate({
       authorization: this.call.authorization,
       certificate: this.call.certificate,
+      rejectedCertificate: this.call.rejectedCertificate,
     });
     this.authentication = authentication;
     // Counted before the refusal, as HTTP does: unknown callers spend their address's budget.

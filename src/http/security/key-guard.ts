@@ -1,11 +1,10 @@
-import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { AuditTrail } from '../../audit/trail.js';
 import { AuditUnavailableError } from '../../audit/errors.js';
 import { mayCreate, refusal } from '../../auth/authorize.js';
-import type { Authentication, Client, ClientRegistry, VerifiedCertificate } from '../../auth/clients.js';
+import type { Authentication, Client, ClientRegistry } from '../../auth/clients.js';
 import { CreateNotAllowedError, ForbiddenError, unauthorizedError } from '../../auth/errors.js';
+import { peerCertificateOf } from '../../auth/peer-certificate.js';
 import type { SecurityEvents } from '../../auth/events.js';
 import type { Action } from '../../config/security-schema.js';
 import type { CallOptions, ServedKey } from '../../keys/service.js';
@@ -121,19 +120,4 @@ export function accessOf(request: FastifyRequest): KeyAccess {
 function clientOf(authentication: Authentication): Client {
   if (!authentication.ok) throw new Error('an unauthenticated request reached authorization');
   return authentication.client;
-}
-
-/**
- * The client certificate, when TLS verified it against `[server.tls] ca` (otherwise none
- * counts); or, for one it did not verify, TLS's reason, so that the refusal can say why.
- */
-export function peerCertificateOf(socket: Socket): {
-  certificate?: VerifiedCertificate;
-  rejectedCertificate?: string;
-} {
-  if (!(socket instanceof TLSSocket)) return {};
-  const certificate = socket.getPeerCertificate();
-  if (Object.keys(certificate).length === 0) return {};
-  if (socket.authorized) return { certificate };
-  return { rejectedCertificate: String(socket.authorizationError) };
 }
