@@ -200,30 +200,58 @@ describe('GET /readyz', () => {
 });
 
 describe('GET /openapi.json', () => {
-  const EXPECTED = [
-    ...['', '/api/v1'].flatMap((prefix) => [
-      `get ${prefix}/key`,
-      `post ${prefix}/key`,
-      `delete ${prefix}/key`,
-      `post ${prefix}/key/restore`,
-    ]),
-    'get /healthz',
-    'get /readyz',
-  ];
+  type Responses = Record<
+    string,
+    {
+      description?: string;
+      headers?: Record<string, { description?: string }>;
+      content?: Record<string, { schema?: { example?: unknown; examples?: unknown } }>;
+    }
+  >;
+  interface Operation {
+    parameters?: { name: string; description?: string }[];
+    security?: Record<string, string[]>[];
+    responses: Responses;
+  }
+  interface Document {
+    paths: Record<string, Record<string, Operation>>;
+    components?: { securitySchemes?: Record<string, unknown> };
+  }
+
+  /** `method path` of every route the server answers, from Fastify's own routing tree. */
+  function answeredRoutes(): string[] {
+    const routes: string[] = [];
+    const segments: string[] = [];
+    for (const line of service.app.printRoutes({ commonPrefix: false }).split('\n')) {
+      const match = /^([│ ]*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+      if (!match) continue;
+      const [, indent = '', segment = '', methods] = match;
+      const depth = indent.length / 4;
+      segments.length = depth;
+      segments.push(segment);
+      for (const method of methods?.split(', ') ?? [])
+        routes.push(`${method.toLowerCase()} ${segments.join('')}`);
+    }
+    return routes;
+  }
 
   it('is a valid OpenAPI 3 document listing exactly the routes the server answers', async () => {
     const reply = await fetch(`${base}/openapi.json`);
     expect(reply.status).toBe(200);
-    const document = (await reply.json()) as { paths: Record<string, Record<string, unknown>> };
+    const document = (await reply.json()) as Document;
     const validator = new Validator();
-    const result = await validator.validate(document);
+    const result = await validator.validate(document as unknown as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
 
     const listed = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => `${method} ${path}`),
     );
-    expect(listed.sort()).toEqual([...EXPECTED].sort());
+    const answered = answeredRoutes();
+    expect(answered).toContain('post /api/v1/key/restore');
+    expect(answered).toContain('get /metrics');
+    expect(answered).toHaveLength(12);
+    expect(listed.sort()).toEqual(answered.sort());
     for (const entry of listed) {
       const [method = '', url = ''] = entry.split(' ');
       expect(service.app.hasRoute({ method: method.toUpperCase(), url }), entry).toBe(true);
@@ -231,24 +259,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('describes the id parameter, every answer and error, with the README examples', async () => {
-    const document = (await (await fetch(`${base}/openapi.json`)).json()) as {
-      paths: Record<
-        string,
-        Record<
-          string,
-          {
-            parameters?: { name: string; description?: string }[];
-            responses: Record<
-              string,
-              {
-                description?: string;
-                content?: Record<string, { schema?: { example?: unknown; examples?: unknown } }>;
-              }
-            >;
-          }
-        >
-      >;
-    };
+    const document = (await (await fetch(`${base}/openapi.json`)).json()) as Document;
     const get = document.paths['/key']?.get;
     expect(get?.parameters?.find((p) => p.name === 'id')?.description).toMatch(/1–512 characters/);
     expect(Object.keys(get?.responses ?? {}).sort()).toEqual([
@@ -256,17 +267,54 @@ describe('GET /openapi.json', () => {
       '400',
       '401',
       '403',
+      '404',
       '409',
       '410',
       '421',
       '429',
       '500',
       '503',
+      'default',
     ]);
     for (const [status, response] of Object.entries(get?.responses ?? {})) {
       expect(response.description, status).toBeTruthy();
     }
     expect(JSON.stringify(get?.responses['200'])).toContain('1kZ4L+m6Q1uh4z2wdr15YBWRxyu0VJJiJ7aTKv8UpWc=');
+    expect(get?.responses.default?.description).toMatch(/NotFound \(404, a method or path not listed/);
+    // Methods with a body can be refused for it.
+    for (const [path, method] of [
+      ['/key', 'post'],
+      ['/key', 'delete'],
+      ['/key/restore', 'post'],
+    ] as const) {
+      const responses = Object.keys(document.paths[path]?.[method]?.responses ?? {});
+      expect(responses, `${method} ${path}`).toEqual(expect.arrayContaining(['413', '415', 'default']));
+    }
     expect(Object.keys(document.paths['/key']?.post?.responses ?? {})).toContain('201');
+  });
+
+  it('describes the headers of every answer and the bearer token of the key routes', async () => {
+    const document = (await (await fetch(`${base}/openapi.json`)).json()) as Document;
+    expect(document.components?.securitySchemes?.bearerAuth).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const where = `${method} ${path}`;
+        const keyRoute = path.endsWith('/key') || path.endsWith('/key/restore');
+        expect(operation.security, where).toEqual(keyRoute ? [{ bearerAuth: [] }, {}] : undefined);
+        for (const [status, response] of Object.entries(operation.responses)) {
+          expect(Object.keys(response.headers ?? {}), `${where} ${status}`).toContain('x-request-id');
+          if (keyRoute && (status === '429' || status === '503'))
+            expect(response.headers, `${where} ${status}`).toHaveProperty('retry-after');
+          if (status === '401') expect(response.headers, where).toHaveProperty('www-authenticate');
+        }
+      }
+    }
+    expect(document.paths['/key']?.get?.responses['200']?.headers).toHaveProperty('cache-control');
+    // What the document says is what the server sends.
+    const answer = await fetch(`${base}/readyz`);
+    expect(answer.headers.get('x-request-id')).toBeTruthy();
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
-import { IdQuery, KeyBody, commonErrors, errorResponse } from '../schemas.js';
+import { IdQuery, KeyBody, bodyErrors, commonErrors, errorResponse, keyRouteSecurity } from '../schemas.js';
 import { keyOptions, recordServed } from '../security/index.js';
 import { keyBody } from './key-body.js';
 
@@ -10,10 +10,12 @@ const schema = {
     'Creates a key for an id that has none, or whose key was destroyed — the only way such an id gets a key ' +
     'again. 409 KeyExists for an id that has a key, enabled or pending deletion.',
   tags: ['keys'],
+  security: keyRouteSecurity,
   querystring: IdQuery,
   response: {
     201: KeyBody,
     ...commonErrors,
+    ...bodyErrors,
     409: errorResponse('KeyExists: the id already has a key (GET /key returns it), or KeyIntegrityError', {
       error_type: 'KeyExists',
       error_message: 'the id "tenant-42" already has a key; GET /key?id=... returns it',

@@ -3,9 +3,11 @@ import type { KeyService } from '../../keys/service.js';
 import {
   IdQuery,
   KeyStatusBody,
+  bodyErrors,
   commonErrors,
   deletedError,
   integrityError,
+  keyRouteSecurity,
   notFoundError,
 } from '../schemas.js';
 import { keyStatusBody } from './key-status.js';
@@ -16,6 +18,7 @@ const schema = {
     'The key is destroyed keys.deletion_window_days (at least 1) after the request; until then GET answers 409 ' +
     'and POST /key/restore cancels. Deleting a key that is already pending changes nothing.',
   tags: ['keys'],
+  security: keyRouteSecurity,
   querystring: IdQuery,
   response: {
     200: KeyStatusBody('The key is pending deletion', {
@@ -24,6 +27,7 @@ const schema = {
       deletion_date: '2026-12-01T12:00:00.000Z',
     }),
     ...commonErrors,
+    ...bodyErrors,
     404: notFoundError,
     409: integrityError,
     410: deletedError,

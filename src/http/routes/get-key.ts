@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
-import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse } from '../schemas.js';
+import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse, keyRouteSecurity } from '../schemas.js';
 import { keyOptions, recordServed } from '../security/index.js';
 import { keyBody } from './key-body.js';
 
@@ -10,10 +10,19 @@ const schema = {
     'The data key for the id, created on the first call; every later call, on any replica, returns the same ' +
     'key. Never a new key for an id whose key is pending deletion (409) or was destroyed (410).',
   tags: ['keys'],
+  security: keyRouteSecurity,
   querystring: IdQuery,
   response: {
     200: KeyBody,
     ...commonErrors,
+    404: errorResponse(
+      'KeyNotFound: the id has no key, and this client may not create one (no create action)',
+      {
+        error_type: 'KeyNotFound',
+        error_message:
+          'no key exists for id "tenant-42", and client billing may not create one (it lacks the create action)',
+      },
+    ),
     409: errorResponse('KeyPendingDeletion (restore it, or wait for its date) or KeyIntegrityError', {
       error_type: 'KeyPendingDeletion',
       error_message: 'the key for id "tenant-42" is pending deletion on 2026-12-01T12:00:00.000Z; …',

@@ -5,6 +5,7 @@ import type { Kms } from '../../kms/kms.js';
 import type { RegionHealth } from '../../kms/region.js';
 import type { Store } from '../../store/store.js';
 import type { Lifecycle } from '../lifecycle.js';
+import { requestIdHeader } from '../schemas.js';
 
 /** A store ping or key probe that takes longer than this counts as failed: a probe must answer quickly. */
 const PROBE_TIMEOUT_MS = 1_000;
@@ -51,6 +52,7 @@ const Readiness = Type.Object(
     description:
       'Whether this replica can serve (unready only while starting, draining, or while no KMS region can use ' +
       'its configured key), and what its dependencies did lately',
+    headers: requestIdHeader,
   },
 );
 
@@ -126,7 +128,12 @@ export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; kms: Kms
       schema: {
         description: 'Liveness: 200 while the process runs',
         tags: ['health'],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'Alive' }) },
+        response: {
+          200: Type.Object(
+            { status: Type.Literal('ok') },
+            { description: 'Alive', headers: requestIdHeader },
+          ),
+        },
       },
     },
     () => ({ status: 'ok' as const }),

@@ -3,9 +3,11 @@ import type { KeyService } from '../../keys/service.js';
 import {
   IdQuery,
   KeyStatusBody,
+  bodyErrors,
   commonErrors,
   deletedError,
   integrityError,
+  keyRouteSecurity,
   notFoundError,
 } from '../schemas.js';
 import { keyStatusBody } from './key-status.js';
@@ -14,10 +16,12 @@ const schema = {
   summary: 'Cancel a pending deletion',
   description: 'The same key is served again. A key that is not pending answers Enabled as well.',
   tags: ['keys'],
+  security: keyRouteSecurity,
   querystring: IdQuery,
   response: {
     200: KeyStatusBody('The key is enabled', { id: 'tenant-42', state: 'Enabled' }),
     ...commonErrors,
+    ...bodyErrors,
     404: notFoundError,
     409: integrityError,
     410: deletedError,
