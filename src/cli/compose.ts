@@ -2,6 +2,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { withCallMetrics } from '../grpc/call-metrics.js';
 import { grpcSecurityFrom } from '../grpc/security/index.js';
 import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
 import { grpcLimitsOf } from '../grpc/transport/limits.js';
@@ -168,8 +169,8 @@ export async function createService(
           serving: () => lifecycle.phase === 'serving',
           shutdownTimeoutMs: config.grpc.shutdown_timeout_ms,
           limits: grpcLimitsOf(config),
-          // The same clients, limits, audit trail and TLS as HTTP.
-          ...grpcSecurityFrom(security),
+          // The same clients, limits, audit trail and TLS as HTTP; every call in the metrics.
+          ...withCallMetrics(grpcSecurityFrom(security), parts.metrics.onGrpcCall),
         });
   const sweeper = startSweeper(parts.keys, config.keys.sweep_interval_minutes * 60_000, logger);
   return {

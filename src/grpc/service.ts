@@ -32,7 +32,9 @@ export interface RkmsServiceOptions {
   /** The connection of a call, for its client certificate (src/grpc/transport/listener.ts). */
   peers: PeerSockets;
 }
-const METHODS: readonly KeyMethod[] = [getKey, createKey, deleteKey, restoreKey];
+
+/** The RPCs of rkms.v1.Rkms, each with the action it is authorized as. */
+export const METHODS: readonly KeyMethod[] = [getKey, createKey, deleteKey, restoreKey];
 
 /**
  * rkms.v1.Rkms as the .proto defines it, with two changes that keep the wire format:

@@ -32,6 +32,19 @@ export class Metrics {
     buckets: SECONDS,
     registers: [this.registry],
   });
+  readonly grpcRequests = new Counter({
+    name: 'rkms_grpc_requests_total',
+    help: 'gRPC calls of rkms.v1.Rkms answered, by method (GetKey, CreateKey, DeleteKey, RestoreKey) and status code (OK, NOT_FOUND, ...)',
+    labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly grpcDuration = new Histogram({
+    name: 'rkms_grpc_request_duration_seconds',
+    help: 'Time to answer a gRPC call of rkms.v1.Rkms, by method',
+    labelNames: ['method'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
   readonly kmsCalls = new Counter({
     name: 'rkms_kms_calls_total',
     help: 'KMS calls by region, operation and outcome (ok, throttled, transient, misconfigured, rejected, cancelled)',
@@ -167,6 +180,12 @@ export class Metrics {
     string,
     { count: { inc(): void }; duration: { observe(value: number): void } }
   >();
+
+  /** One answered gRPC call: method and code are bounded sets, never the id. */
+  readonly onGrpcCall = (call: { method: string; code: string; seconds: number }): void => {
+    this.grpcRequests.inc({ method: call.method, code: call.code });
+    this.grpcDuration.observe({ method: call.method }, call.seconds);
+  };
 
   /** Where the gauges read the state they report, once the parts exist. */
   watch(sources: MetricsSources): void {

@@ -7,6 +7,7 @@ import { ensureEmbeddedKeys } from '../../src/cli/embedded.js';
 import { Lifecycle } from '../../src/http/lifecycle.js';
 import { healthRoutes } from '../../src/http/routes/health.js';
 import { testConfig } from '../support/config.js';
+import { listenGrpc, RkmsGrpcClient } from '../support/grpc.js';
 import { call, getKey } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -84,6 +85,29 @@ describe('GET /metrics', () => {
     const text = await (await fetch(`${reread.url}/metrics`)).text();
     expect(text).toMatch(/^rkms_incomplete_items_served_total\{region="us-west-1"\} [1-9]/m);
     expect(text).toMatch(/^rkms_copies_repaired_total\{region="us-west-1"\} [1-9]/m);
+  });
+});
+
+describe('gRPC calls in the metrics', () => {
+  it('counts rkms.v1.Rkms calls by method and code, with their duration and no id in any label', async () => {
+    const replica = await stack.startService({ grpc: { ...stack.config.grpc, port: 0 } });
+    const grpc = new RkmsGrpcClient(await listenGrpc(replica.service));
+    const secretId = `grpc-private-id-${Math.random().toString(36).slice(2)}`;
+    try {
+      expect((await grpc.getKey(secretId)).codeName).toBe('OK');
+      expect((await grpc.getKey(secretId)).codeName).toBe('OK');
+      expect((await grpc.getKey('')).codeName).toBe('INVALID_ARGUMENT');
+      expect((await grpc.restoreKey(`${secretId}-none`)).codeName).toBe('NOT_FOUND');
+    } finally {
+      grpc.close();
+    }
+    const text = await (await fetch(`${replica.url}/metrics`)).text();
+    expect(text).toMatch(/^rkms_grpc_requests_total\{method="GetKey",code="OK"\} 2$/m);
+    expect(text).toMatch(/^rkms_grpc_requests_total\{method="GetKey",code="INVALID_ARGUMENT"\} 1$/m);
+    expect(text).toMatch(/^rkms_grpc_requests_total\{method="RestoreKey",code="NOT_FOUND"\} 1$/m);
+    expect(text).toMatch(/^rkms_grpc_request_duration_seconds_count\{method="GetKey"\} 3$/m);
+    expect(text).toMatch(/^rkms_grpc_request_duration_seconds_bucket\{le="10",method="RestoreKey"\} 1$/m);
+    expect(text).not.toContain(secretId);
   });
 });
 
