@@ -312,6 +312,50 @@ describe('NetworkPolicy', () => {
   });
 });
 
+describe('Prometheus reaches /metrics', () => {
+  const MONITORING = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+  const annotations = (release: ReturnType<typeof render>) =>
+    at(find(release, 'Deployment'), 'spec.template.metadata.annotations') as Dict;
+
+  it('without a metrics port: scrape annotations and the metrics clients on the HTTP port, which serves /metrics', () => {
+    const release = locked({ networkPolicy: { metricsClients: [MONITORING] } });
+    expect(annotations(release)).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+      'prometheus.io/scheme': 'http',
+      'prometheus.io/path': '/metrics',
+    });
+    const ingress = at(find(release, 'NetworkPolicy'), 'spec.ingress') as Dict[];
+    expect(ingress).toHaveLength(2);
+    expect(ingress[1]).toEqual({ ports: [{ port: 'http', protocol: 'TCP' }], from: [MONITORING] });
+    expect(configToml(release)).not.toMatch(/^\[metrics\]/m);
+  });
+
+  it('without a metrics port under TLS: scraped over HTTPS', () => {
+    const release = locked({ tls: { enabled: true, existingSecret: 'rkms-tls' } });
+    expect(annotations(release)).toMatchObject({
+      'prometheus.io/port': '8080',
+      'prometheus.io/scheme': 'https',
+    });
+  });
+
+  it('with a metrics port: scraped there in plain HTTP, and the metrics clients reach only that port', () => {
+    const release = render(FULL);
+    expect(annotations(release)).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9100',
+      'prometheus.io/scheme': 'http',
+    });
+    const ingress = at(find(release, 'NetworkPolicy'), 'spec.ingress') as Dict[];
+    expect(ingress[1]).toEqual({ ports: [{ port: 'metrics', protocol: 'TCP' }], from: [MONITORING] });
+  });
+
+  it('metrics.annotations=false leaves the pods unannotated', () => {
+    const pod = annotations(locked({ metrics: { annotations: false } }));
+    expect(Object.keys(pod).filter((k) => k.startsWith('prometheus.io/'))).toEqual([]);
+  });
+});
+
 describe('Deployment, Service and Secret', () => {
   it('gives HTTP, gRPC and metrics a port each, in the pod and the Service, and mounts what config.toml names', () => {
     const release = render(FULL);
