@@ -4,7 +4,7 @@
  * Ids look like the bench's (`memory-<n>`); keys are 32 bytes.
  */
 import { randomBytes } from 'node:crypto';
-import { KeyCache } from '../src/keys/cache.js';
+import { KeyCache } from '../src/shared/key-cache.js';
 
 const count = Number(process.argv[2] ?? 100_000);
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -9,7 +9,7 @@ import { grpcLimitsOf } from '../grpc/transport/limits.js';
 import { buildApp } from '../http/app.js';
 import { drain } from '../http/drain.js';
 import { Lifecycle } from '../http/lifecycle.js';
-import { KeyCache } from '../keys/cache.js';
+import { KeyCache } from '../shared/key-cache.js';
 import { Repairer } from '../keys/repair.js';
 import { KeyService } from '../keys/service.js';
 import { startSweeper } from '../keys/sweeper.js';

@@ -5,11 +5,11 @@ import { callLimits, callRkms, type CallLimits, type Exchange } from './call.js'
 import { answerError } from './classify.js';
 import { checkHeader, open, seal, type Bytes } from './envelope.js';
 import type { RkmsError } from './errors.js';
-import { KeyCache } from './key-cache.js';
+import { KeyCache } from '../shared/key-cache.js';
 import { resolveOptions, type CallOptions, type ResolvedOptions, type RkmsClientOptions } from './options.js';
 import { Replicas } from './replicas.js';
 import { RetryBudget } from './retry-budget.js';
-import { keyFromBase64 } from './secret-bytes.js';
+import { keyFromBase64 } from '../shared/secret-bytes.js';
 import { SingleFlight } from '../shared/single-flight.js';
 
 /**

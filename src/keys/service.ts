@@ -5,7 +5,7 @@ import type { Kms } from '../kms/kms.js';
 import type { Clock } from '../resilience/clock.js';
 import { LogLimiter } from '../resilience/log-limiter.js';
 import type { StoredKey, Store, Tombstone } from '../store/store.js';
-import type { KeyCache } from './cache.js';
+import type { KeyCache } from '../shared/key-cache.js';
 import { startCall, type Call, type CallOptions } from './call.js';
 import { KeyDeletion, type KeyStatus } from './deletion.js';
 import { KeyDeletedError, KeyExistsError, KeyIntegrityError, KeyPendingDeletionError } from './errors.js';

@@ -12,7 +12,7 @@ import {
   KeyNotFoundError,
   KeyPendingDeletionError,
 } from '../../src/keys/errors.js';
-import { KeyCache } from '../../src/keys/cache.js';
+import { KeyCache } from '../../src/shared/key-cache.js';
 import { KeyService } from '../../src/keys/service.js';
 import { startSweeper } from '../../src/keys/sweeper.js';
 import { KmsUnavailableError } from '../../src/kms/errors.js';

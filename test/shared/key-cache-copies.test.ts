@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KeyCache } from '../../src/client/key-cache.js';
+import { KeyCache } from '../../src/shared/key-cache.js';
 
 /** Every copy of a key the cache makes, so a test can see the cache's own copies wiped. */
 const copies = vi.hoisted(() => [] as Buffer[]);
-vi.mock('../../src/client/secret-bytes.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/client/secret-bytes.js')>();
+vi.mock('../../src/shared/secret-bytes.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/shared/secret-bytes.js')>();
   return {
     ...original,
     privateCopy: (bytes: Uint8Array) => {

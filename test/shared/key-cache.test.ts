@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KeyCache } from '../../src/keys/cache.js';
+import { KeyCache } from '../../src/shared/key-cache.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -26,58 +26,58 @@ const zeroed = (key: Uint8Array | undefined) => key?.every((byte) => byte === 0)
 describe('KeyCache', () => {
   it('hands out copies: wiping one never touches the cached key', () => {
     const cache = new KeyCache({ ttlMs: 60_000, maxEntries: 10 });
-    const key = new Uint8Array(32).fill(7);
+    const key = Buffer.alloc(32, 7);
     cache.set('a', key);
     key.fill(0);
     const first = cache.get('a');
     first?.fill(0);
-    expect(cache.get('a')).toEqual(new Uint8Array(32).fill(7));
+    expect(cache.get('a')).toEqual(Buffer.alloc(32, 7));
     cache.close();
   });
 
   it('wipes and drops expired keys on its own, whether or not anyone asks for them again', () => {
     const held = heldCopies();
     const cache = new KeyCache({ ttlMs: 5_000, maxEntries: 10, clock: Date.now });
-    cache.set('a', new Uint8Array(32).fill(1));
-    cache.set('b', new Uint8Array(32).fill(2));
-    expect(held.get('a')).toEqual(new Uint8Array(32).fill(1));
-    expect(held.get('b')).toEqual(new Uint8Array(32).fill(2));
+    cache.set('a', Buffer.alloc(32, 1));
+    cache.set('b', Buffer.alloc(32, 2));
+    expect(held.get('a')).toEqual(Buffer.alloc(32, 1));
+    expect(held.get('b')).toEqual(Buffer.alloc(32, 2));
     vi.advanceTimersByTime(4_999);
     expect(cache.size).toBe(2);
     expect(zeroed(held.get('a')) || zeroed(held.get('b'))).toBe(false);
     vi.advanceTimersByTime(5_001); // past the TTL and the next purge; nobody asked for a or b
     expect(cache.size).toBe(0);
-    expect(held.get('a')).toEqual(new Uint8Array(32));
-    expect(held.get('b')).toEqual(new Uint8Array(32));
+    expect(held.get('a')).toEqual(Buffer.alloc(32));
+    expect(held.get('b')).toEqual(Buffer.alloc(32));
     cache.close();
   });
 
   it('evicts the least recently used key beyond max_entries, and wipes it', () => {
     const held = heldCopies();
     const cache = new KeyCache({ ttlMs: 60_000, maxEntries: 2 });
-    cache.set('a', new Uint8Array([1]));
-    cache.set('b', new Uint8Array([2]));
+    cache.set('a', Buffer.from([1]));
+    cache.set('b', Buffer.from([2]));
     cache.get('a');
-    cache.set('c', new Uint8Array([3]));
+    cache.set('c', Buffer.from([3]));
     expect(cache.get('b')).toBeUndefined();
-    expect(held.get('b')).toEqual(new Uint8Array([0]));
-    expect(cache.get('a')).toEqual(new Uint8Array([1]));
+    expect(held.get('b')).toEqual(Buffer.from([0]));
+    expect(cache.get('a')).toEqual(Buffer.from([1]));
     cache.close();
   });
 
   it('wipes every key it holds when closed', () => {
     const held = heldCopies();
     const cache = new KeyCache({ ttlMs: 60_000, maxEntries: 10 });
-    cache.set('a', new Uint8Array(32).fill(1));
+    cache.set('a', Buffer.alloc(32, 1));
     cache.delete('missing');
     expect(zeroed(held.get('a'))).toBe(false);
     cache.close();
-    expect(held.get('a')).toEqual(new Uint8Array(32));
+    expect(held.get('a')).toEqual(Buffer.alloc(32));
   });
 
   it('holds nothing when off (TTL 0)', () => {
     const cache = new KeyCache({ ttlMs: 0, maxEntries: 10 });
-    cache.set('a', new Uint8Array([1]));
+    cache.set('a', Buffer.from([1]));
     expect(cache.get('a')).toBeUndefined();
     cache.close();
   });
