@@ -141,6 +141,8 @@ export interface RkmsOptions {
   /** The shipped config's when absent. */
   cacheTtlSeconds?: number;
   maxEntries?: number;
+  /** Settings changed from the shipped config, by section (for experiments: `{ logger: { level: 'warn' } }`). */
+  config?: Record<string, Record<string, unknown>>;
   /** Extra Node.js flags, e.g. `--cpu-prof` to profile the server. */
   nodeArgs?: string[];
 }
@@ -184,6 +186,9 @@ export async function startRkms(dir: string, name: string, options: RkmsOptions)
     },
     rate_limit: { requests_per_minute: 0, creates_per_minute: 0 },
   };
+  for (const [section, settings] of Object.entries(options.config ?? {})) {
+    Object.assign(config, { [section]: { ...(config as Record<string, object>)[section], ...settings } });
+  }
   delete (config as Record<string, unknown>).embedded;
   const file = path.join(dir, `${name}.toml`);
   await writeFile(file, stringify(config));

@@ -1,4 +1,6 @@
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { lineOutput, type LineOutput } from '../config/line-output.js';
 
 /** Where audit lines go. `write` resolves once the operating system has the bytes. */
 export interface AuditSink {
@@ -7,6 +9,27 @@ export interface AuditSink {
   /** Opens the destination again (after log rotation). */
   reopen(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Non-blocking, so that a FIFO nobody reads fails to open at once (ENXIO) instead of holding
+ * the opening thread, and refused unless it is a regular file or a character device
+ * (/dev/null, a terminal): a pipe could hold every write for as long as its reader sleeps.
+ */
+async function openForAppending(path: string): Promise<FileHandle> {
+  const handle = await open(
+    path,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK,
+    0o600,
+  );
+  const stats = await handle.stat();
+  if (!stats.isFile() && !stats.isCharacterDevice()) {
+    await handle.close();
+    throw new Error(
+      `${path} is not a regular file: [audit] path must name a file (leave it unset to write the trail to stdout)`,
+    );
+  }
+  return handle;
 }
 
 /**
@@ -31,7 +54,7 @@ export class FileSink implements AuditSink {
   }
 
   async write(data: string): Promise<void> {
-    this.handle ??= await open(this.path, 'a', 0o600);
+    this.handle ??= await openForAppending(this.path);
     const bytes = Buffer.from(data, 'utf8');
     try {
       let offset = 0;
@@ -48,7 +71,7 @@ export class FileSink implements AuditSink {
   }
 
   async reopen(): Promise<void> {
-    const fresh = await open(this.path, 'a', 0o600);
+    const fresh = await openForAppending(this.path);
     const old = this.handle;
     this.handle = fresh;
     await old?.close();
@@ -61,36 +84,26 @@ export class FileSink implements AuditSink {
   }
 }
 
-/** Standard output, for a collector that reads the container's output; lines are told apart by `"type":"audit"`. */
+/**
+ * Standard output, for a collector that reads the container's output; lines are told apart
+ * by `"type":"audit"`. They go through the process's one writer of that descriptor, so they
+ * never interleave with other lines written there.
+ */
 export class StdoutSink implements AuditSink {
   readonly description = 'stdout';
-  private failure: Error | undefined;
-  private readonly onError = (err: Error) => {
-    // An unhandled 'error' would end the process; a closed stdout fails the next write instead.
-    this.failure = err;
-  };
 
-  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {
-    stream.on('error', this.onError);
-  }
+  constructor(private readonly output: LineOutput = lineOutput(1)) {}
 
   write(data: string): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.stream.write(data, (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
+    return this.output.writeConfirmed(data);
   }
 
   reopen(): Promise<void> {
-    this.failure = undefined;
     return Promise.resolve();
   }
 
   close(): Promise<void> {
-    this.stream.off('error', this.onError);
+    this.output.flush();
     return Promise.resolve();
   }
 }

@@ -3,6 +3,13 @@ import { AuditUnavailableError } from './errors.js';
 import { auditLine, type AuditRecord } from './record.js';
 import { FileSink, StdoutSink, type AuditSink } from './sinks.js';
 
+/**
+ * How long a write may take before its answers are withheld (503 AuditUnavailable) and the
+ * trail counts as broken: a destination that hangs (a stalled network file system) must not
+ * hold every request, nor let keys be created that no answer will ever carry.
+ */
+export const AUDIT_WRITE_TIMEOUT_MS = 2_000;
+
 interface Pending {
   line: string;
   resolve: () => void;
@@ -19,10 +26,13 @@ export class AuditTrail {
   private pending: Pending[] = [];
   private writing = false;
   private lastWriteFailed = false;
+  /** A write that outlived its timeout: nothing else is written until it settles. */
+  private stuck: Promise<unknown> | undefined;
 
   constructor(
     private readonly sink: AuditSink,
     private readonly logger: Logger,
+    private readonly writeTimeoutMs = AUDIT_WRITE_TIMEOUT_MS,
   ) {}
 
   /** Opens `[audit] path` (appending) or stdout; a file that cannot be opened throws here, at start. */
@@ -40,7 +50,7 @@ export class AuditTrail {
    * change anything; the line recording each refusal is the probe that finds the trail back.
    */
   get healthy(): boolean {
-    return !this.lastWriteFailed;
+    return !this.lastWriteFailed && !this.stuck;
   }
 
   /** Resolves once the line is written; rejects with AuditUnavailableError otherwise. */
@@ -66,13 +76,33 @@ export class AuditTrail {
     await this.sink.close();
   }
 
+  /** The sink's write, or a rejection once it has taken longer than the timeout. */
+  private writeInTime(data: string): Promise<void> {
+    if (this.stuck) return Promise.reject(new Error('an earlier audit write has not completed'));
+    const write = this.sink.write(data);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const stuck = write.catch(() => undefined);
+        this.stuck = stuck;
+        void stuck.then(() => {
+          if (this.stuck === stuck) this.stuck = undefined;
+        });
+        reject(new Error(`the audit write did not complete within ${this.writeTimeoutMs} ms`));
+      }, this.writeTimeoutMs);
+    });
+    return Promise.race([write, timeout]).finally(() => {
+      clearTimeout(timer);
+    });
+  }
+
   private async flush(): Promise<void> {
     this.writing = true;
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
       try {
-        await this.sink.write(batch.map((p) => p.line).join(''));
+        await this.writeInTime(batch.map((p) => p.line).join(''));
         if (this.lastWriteFailed)
           this.logger.warn({ audit: this.sink.description }, 'audit trail writable again');
         this.lastWriteFailed = false;

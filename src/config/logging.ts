@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { lineOutput } from './line-output.js';
 import type { Config } from './schema.js';
 
 /**
@@ -33,6 +34,10 @@ export function loggerOptions(level: Config['logger']['level']): LoggerOptions {
   };
 }
 
-export function createLogger(level: Config['logger']['level'], destination?: DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+/** The service's logger: JSON lines on stdout (written once per event-loop turn), unless told otherwise. */
+export function createLogger(
+  level: Config['logger']['level'],
+  destination: DestinationStream = lineOutput(1),
+): Logger {
+  return pino(loggerOptions(level), destination);
 }

@@ -51,7 +51,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: false,
     bodyLimit: 16 * 1024,
     genReqId: requestIdOf,
-    logController: new RequestLog(),
+    logController: new RequestLog(logger),
     // `example` annotates schemas for the OpenAPI document; validation ignores it.
     ajv: { customOptions: { keywords: ['example'] } },
     // Bad URLs and the like, refused before any hook runs, get RKMS's error body and request id too.

@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuditUnavailableError } from '../../src/audit/errors.js';
+import { LineOutput } from '../../src/config/line-output.js';
 import type { AuditRecord } from '../../src/audit/record.js';
 import { FileSink, StdoutSink, type AuditSink } from '../../src/audit/sinks.js';
 import { AuditTrail } from '../../src/audit/trail.js';
@@ -87,20 +90,52 @@ describe('AuditTrail', () => {
     expect(trail.healthy).toBe(true);
   });
 
-  it('fails writes to a closed stdout instead of ending the process', async () => {
-    const out = new PassThrough();
-    const sink = new StdoutSink(out);
-    await sink.write('one\n');
-    expect(String(out.read())).toBe('one\n');
-    const closed = new Writable({
-      write(_chunk, _encoding, callback) {
-        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-      },
-    });
-    const failing = new StdoutSink(closed);
-    await expect(failing.write('two\n')).rejects.toThrow(/EPIPE/);
-    await expect(failing.write('three\n')).rejects.toThrow(/EPIPE/);
+  it('writes stdout lines through one writer, and fails writes that cannot land instead of ending the process', async () => {
+    const file = path.join(dir, 'stdout.log');
+    const fd = openSync(file, 'w');
+    const sink = new StdoutSink(new LineOutput(fd));
+    await Promise.all([sink.write('one\n'), sink.write('two\n')]);
+    // Confirmed means written: the bytes are in the file when the promise resolves.
+    expect(await readFile(file, 'utf8')).toBe('one\ntwo\n');
+    closeSync(fd);
+    // /dev/full fails every write (ENOSPC), as a full disk or a closed pipe would.
+    const full = openSync('/dev/full', 'w');
+    const failing = new StdoutSink(new LineOutput(full));
+    await expect(failing.write('three\n')).rejects.toThrow(/ENOSPC/);
+    await expect(failing.write('four\n')).rejects.toThrow(/ENOSPC/);
     await failing.close();
+    closeSync(full);
+  });
+
+  it('withholds the answers of a write that hangs, and refuses until it settles', async () => {
+    let finish: () => void = () => undefined;
+    let writes = 0;
+    const hanging: AuditSink = {
+      description: 'hanging once',
+      write: () => (writes++ === 0 ? new Promise<void>((resolve) => (finish = resolve)) : Promise.resolve()),
+      reopen: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const trail = new AuditTrail(hanging, logger, 50);
+    await expect(trail.record(record('slow'))).rejects.toThrow(AuditUnavailableError);
+    expect(trail.healthy).toBe(false);
+    // While the first write hangs nothing else is written, so nothing queues behind it.
+    await expect(trail.record(record('next'))).rejects.toThrow(AuditUnavailableError);
+    expect(writes).toBe(1);
+    finish();
+    // Once it settles, the next line is the probe that finds the trail back.
+    await vi.waitFor(async () => {
+      await trail.record(record('probe'));
+    });
+    expect(trail.healthy).toBe(true);
+  });
+
+  it('refuses a destination that is not a file: a FIFO could hold every write', async () => {
+    const fifo = path.join(dir, 'audit.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Nobody reads it: opening must fail at once rather than wait for a reader.
+    await expect(FileSink.open(fifo)).rejects.toThrow(/ENXIO/);
+    await expect(FileSink.open(dir)).rejects.toThrow(/EISDIR|not a regular file/);
   });
 
   it('refuses a file it cannot open', async () => {
