@@ -21,7 +21,7 @@ afterAll(async () => {
 /** KMS calls of every operation in every region since the counters were last reset. */
 const calls = () =>
   Object.values(stack.kms.counters()).reduce(
-    (sum, operations) => sum + Object.values(operations).reduce((a, b) => a + (b ?? 0), 0),
+    (sum, operations) => sum + Object.values(operations).reduce((a, b) => a + b, 0),
     0,
   );
 
