@@ -1,31 +1,10 @@
-import { CommanderError } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tokenSha256 } from '../../src/auth/token.js';
 import { tokenCommand } from '../../src/cli/token.js';
+import { runInProcess } from '../support/cli.js';
 
 /** `rkms token <args>` in process: what it printed, or how it refused. */
-async function runToken(args: string[]): Promise<{ stdout: string; stderr: string; error?: CommanderError }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const command = tokenCommand()
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => (stderr += text), writeOut: (text) => (stdout += text) });
-  try {
-    await command.parseAsync(args, { from: 'user' });
-    return { stdout, stderr };
-  } catch (err) {
-    if (!(err instanceof CommanderError)) throw err;
-    return { stdout, stderr, error: err };
-  }
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const runToken = (args: string[]) => runInProcess(tokenCommand(), args);
 
 describe('rkms token', () => {
   it('needs --ids: a client allowed every id is written out, never a default', async () => {
@@ -55,5 +34,15 @@ describe('rkms token', () => {
 
   it('documents --ids as required in its help', () => {
     expect(tokenCommand().helpInformation()).toMatch(/--ids <patterns>\s+required:/);
+  });
+
+  it('refuses an unknown action and a name that is not one, saying what it takes', async () => {
+    const action = await runToken(['--ids', '*', '--actions', 'get,read']);
+    expect(action.error?.exitCode).not.toBe(0);
+    expect(action.stderr).toMatch(/unknown read; use get, create, delete, restore/);
+    const name = await runToken(['--ids', '*', '--name', 'has space']);
+    expect(name.error?.exitCode).not.toBe(0);
+    expect(name.stderr).toMatch(/letters, digits, "\.", "_" and "-", at most 64/);
+    expect(action.stdout + name.stdout).toBe('');
   });
 });

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { CommanderError, type Command } from 'commander';
+import { vi } from 'vitest';
 import { auditLogStream } from './audit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -101,4 +103,32 @@ export function resultLine(stdout: string, field: string): Record<string, unknow
   if (lines.length !== 1)
     throw new Error(`expected one result line with "${field}", got ${lines.length}: ${stdout}`);
   return lines[0] ?? {};
+}
+
+/**
+ * A command run in process, to the end: what it printed (through commander or straight to
+ * stdout), or how it refused — the exit code commander would hand to process.exit.
+ */
+export async function runInProcess(
+  command: Command,
+  args: string[],
+): Promise<{ stdout: string; stderr: string; error?: CommanderError }> {
+  let stdout = '';
+  let stderr = '';
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  command
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => (stderr += text), writeOut: (text) => (stdout += text) });
+  try {
+    await command.parseAsync(args, { from: 'user' });
+    return { stdout, stderr };
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    return { stdout, stderr, error: err };
+  } finally {
+    write.mockRestore();
+  }
 }
