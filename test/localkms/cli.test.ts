@@ -3,9 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { CommanderError } from 'commander';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { rkmsProgram } from '../../src/cli/program.js';
+import { localKmsCommand } from '../../src/cli/local-kms.js';
+import { runInProcess } from '../support/cli.js';
 import { expectKmsError, Fixture } from '../support/local-kms.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -124,28 +124,9 @@ describe('rkms local-kms', () => {
       [['--fault', 'eu-west-3:down'], /unknown region eu-west-3/],
     ];
     for (const [args, message] of cases) {
-      const { exitCode, stderr } = await refusalOf(['--port', '0', ...args]);
-      expect(exitCode, args.join(' ')).not.toBe(0);
+      const { error, stderr } = await runInProcess(localKmsCommand(), ['--port', '0', ...args]);
+      expect(error?.exitCode, args.join(' ')).toBeGreaterThan(0);
       expect(stderr, args.join(' ')).toMatch(message);
     }
   });
 });
-
-/** `rkms local-kms <args>` run in process until it refuses them: its stderr and the exit code it asked for. */
-async function refusalOf(args: string[]): Promise<{ exitCode: number; stderr: string }> {
-  const program = rkmsProgram();
-  const command = program.commands.find((c) => c.name() === 'local-kms');
-  if (!command) throw new Error('no local-kms command');
-  let stderr = '';
-  command.exitOverride().configureOutput({
-    writeErr: (text) => (stderr += text),
-    writeOut: (text) => (stderr += text),
-  });
-  try {
-    await program.parseAsync(['local-kms', ...args], { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) return { exitCode: error.exitCode, stderr };
-    throw error;
-  }
-  throw new Error(`rkms local-kms ${args.join(' ')} was accepted`);
-}
