@@ -44,9 +44,9 @@ function withoutNpmConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
 }
 
-/** The code blocks of docs/client.md that carry a `<!-- checked: ... -->` line. */
-function checkedExamples(): string[] {
-  const docs = readFileSync(path.join(ROOT, 'docs/client.md'), 'utf8');
+/** The code blocks of a page (docs/client.md, README.md) that carry a `<!-- checked: ... -->` line. */
+function checkedExamples(page: string): string[] {
+  const docs = readFileSync(path.join(ROOT, page), 'utf8');
   return [...docs.matchAll(/<!-- checked:[^>]*-->\s*```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
 }
 
@@ -85,9 +85,11 @@ beforeAll(async () => {
     ],
     scratch,
   );
-  const [clientExample, localKmsExample] = checkedExamples();
+  const [clientExample, localKmsExample] = checkedExamples('docs/client.md');
   writeFileSync(path.join(scratch, 'client-example.ts'), clientExample ?? '');
   writeFileSync(path.join(scratch, 'local-kms-example.ts'), localKmsExample ?? '');
+  const [readmeLocalKmsTest] = checkedExamples('README.md');
+  writeFileSync(path.join(scratch, 'readme-local-kms.test.ts'), readmeLocalKmsTest ?? '');
   writeFileSync(path.join(scratch, 'types.ts'), TYPES_USE);
   writeFileSync(
     path.join(scratch, 'tsconfig.json'),
@@ -163,8 +165,20 @@ describe('the packed package', () => {
     expect(stdout).toMatch(/'eu-west-1': \{ CreateKey: 1, Encrypt: 1, Decrypt: 1 \}/);
   });
 
-  it('keeps its command working', async () => {
-    const stdout = await sh(process.execPath, ['node_modules/.bin/rkms', '--help'], scratch);
-    expect(stdout).toContain('local-kms');
+  it("runs the README's local KMS test with node --test", async () => {
+    const stdout = await sh(process.execPath, ['--test', 'out/readme-local-kms.test.js'], scratch);
+    expect(stdout).toMatch(/^# pass 1$/m);
+    expect(stdout).toMatch(/^# fail 0$/m);
+  });
+
+  it('keeps its command working: usage and version from the installed entry point', async () => {
+    const help = await sh(process.execPath, ['node_modules/.bin/rkms', '--help'], scratch);
+    expect(help).toMatch(/^Usage: rkms/m);
+    expect(help).toContain('local-kms');
+    const version = await sh(process.execPath, ['node_modules/.bin/rkms', '--version'], scratch);
+    const { version: packed } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(version).toBe(`${packed}\n`);
   });
 });
