@@ -1,41 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../../src/audit/record.js';
-import { newToken, tokenSha256 } from '../../../src/auth/token.js';
 import type { Config } from '../../../src/config/schema.js';
-import { testConfig } from '../../support/config.js';
+import { auditTrail, auditTrailText, startAuditedStack, type AuditLine } from '../../support/audit-trail.js';
 import { HealthClient, listenGrpc, RkmsGrpcClient, type Outcome } from '../../support/grpc.js';
 import { call } from '../../support/http.js';
-import { startStack, type RunningService, type Stack } from '../../support/stack.js';
+import type { RunningService, Stack } from '../../support/stack.js';
 
-const token = newToken();
-const readerToken = newToken();
 const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
+let token: string;
+let readerToken: string;
 let stack: Stack;
 let rkms: RunningService;
 let grpc: RkmsGrpcClient;
 
 beforeAll(async () => {
-  stack = await startStack(
-    testConfig({
-      cache: { ttl_seconds: 5 },
-      kms: { hedge_after_ms: 0 },
-      auth: {
-        clients: [
-          {
-            name: 'app',
-            token_sha256: tokenSha256(token),
-            ids: ['*'],
-            actions: ['get', 'create', 'delete', 'restore'],
-          },
-          { name: 'reader', token_sha256: tokenSha256(readerToken), ids: ['*'], actions: ['get'] },
-        ],
-      },
-      rate_limit: { requests_per_minute: 0, creates_per_minute: 0 },
-    }),
-    'grpc-audit',
-  );
+  ({ stack, token, readerToken } = await startAuditedStack('grpc-audit'));
   rkms = await stack.startService(GRPC);
   grpc = new RkmsGrpcClient(await listenGrpc(rkms.service));
 });
@@ -47,22 +26,14 @@ afterAll(async () => {
 
 const as = (who: string) => ({ authorization: `Bearer ${who}` });
 
-type Line = AuditRecord & { type: string };
-
-async function trail(service = rkms): Promise<Line[]> {
-  const text = await readFile(service.service.security.audit.destination, 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Line);
-}
+const trail = (service = rkms): Promise<AuditLine[]> => auditTrail(service);
 
 function requestIdOf(outcome: Outcome<unknown>): string {
   const [id] = outcome.trailers.get('x-request-id');
   return String(id);
 }
 
-async function lineOf(outcome: Outcome<unknown>, service = rkms): Promise<Line | undefined> {
+async function lineOf(outcome: Outcome<unknown>, service = rkms): Promise<AuditLine | undefined> {
   const id = requestIdOf(outcome);
   const lines = (await trail(service)).filter((line) => line.request_id === id);
   expect(lines, `audit lines of call ${id}`).toHaveLength(1);
@@ -96,7 +67,7 @@ describe('the audit trail of gRPC calls', () => {
   });
 
   it('records every outcome HTTP records, with the status HTTP answers it with', async () => {
-    const steps: [() => Promise<Outcome<unknown>>, Partial<Line>][] = [
+    const steps: [() => Promise<Outcome<unknown>>, Partial<AuditLine>][] = [
       [() => grpc.getKey('audit/a', as(token)), { outcome: 'served', region: 'cache', status: 200 }],
       [
         () => grpc.createKey('audit/b', as(token)),
@@ -156,7 +127,7 @@ describe('the audit trail of gRPC calls', () => {
     expect(badRequest).not.toHaveProperty('id');
     expect(badRequest).not.toHaveProperty('reason');
     // No key material and no token in any line: the log audit checks the whole run; this file at least.
-    const text = await readFile(rkms.service.security.audit.destination, 'utf8');
+    const text = await auditTrailText(rkms);
     const { message } = await grpc.getKey('audit/a', as(token));
     expect(text).not.toContain(String((message as { key: string } | undefined)?.key));
     expect(text).not.toContain(token);
@@ -200,7 +171,7 @@ describe('the audit trail of gRPC calls', () => {
     );
     const [outcomes, replies] = await Promise.all([Promise.all(calls), Promise.all(httpCalls)]);
     const lines = await trail();
-    const byRequest = new Map<string, Line[]>();
+    const byRequest = new Map<string, AuditLine[]>();
     for (const line of lines)
       byRequest.set(line.request_id, [...(byRequest.get(line.request_id) ?? []), line]);
     for (const outcome of outcomes) {

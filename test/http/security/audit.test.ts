@@ -1,36 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../../src/audit/record.js';
-import { newToken, tokenSha256 } from '../../../src/auth/token.js';
-import { testConfig } from '../../support/config.js';
+import { auditTrail, auditTrailText, startAuditedStack } from '../../support/audit-trail.js';
 import { call, deleteKey, restoreKey, type Reply } from '../../support/http.js';
-import { startStack, type RunningService, type Stack } from '../../support/stack.js';
+import type { RunningService, Stack } from '../../support/stack.js';
 
-const token = newToken();
-const readerToken = newToken();
+let token: string;
+let readerToken: string;
 let stack: Stack;
 let rkms: RunningService;
 
 beforeAll(async () => {
-  stack = await startStack(
-    testConfig({
-      cache: { ttl_seconds: 5 },
-      kms: { hedge_after_ms: 0 },
-      auth: {
-        clients: [
-          {
-            name: 'app',
-            token_sha256: tokenSha256(token),
-            ids: ['*'],
-            actions: ['get', 'create', 'delete', 'restore'],
-          },
-          { name: 'reader', token_sha256: tokenSha256(readerToken), ids: ['*'], actions: ['get'] },
-        ],
-      },
-      rate_limit: { requests_per_minute: 0, creates_per_minute: 0 },
-    }),
-    'http-audit',
-  );
+  ({ stack, token, readerToken } = await startAuditedStack('http-audit'));
   rkms = await stack.startService();
 });
 
@@ -42,13 +21,7 @@ const as = (who: string) => ({ headers: { authorization: `Bearer ${who}` } });
 const keyCall = (method: string, path: string, id: string, who = token) =>
   call(rkms.url, method, `${path}?id=${encodeURIComponent(id)}`, as(who));
 
-async function trail(service = rkms): Promise<(AuditRecord & { type: string })[]> {
-  const text = await readFile(service.service.security.audit.destination, 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AuditRecord & { type: string });
-}
+const trail = (service = rkms) => auditTrail(service);
 
 async function lineOf(reply: Reply, service = rkms) {
   const id = reply.headers.get('x-request-id');
@@ -137,7 +110,7 @@ describe('the audit trail', () => {
       error_type: 'BadRequest',
     });
     // No key material in any line: the log audit checks the whole run; this file at least.
-    const text = await readFile(rkms.service.security.audit.destination, 'utf8');
+    const text = await auditTrailText(rkms);
     expect(text).not.toContain(String(created.body.key));
     expect(text).not.toContain(token);
   });
