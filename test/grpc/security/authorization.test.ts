@@ -1,39 +1,26 @@
-import { readFile } from 'node:fs/promises';
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../../../src/auth/events.js';
-import { newToken, tokenSha256 } from '../../../src/auth/token.js';
 import type { Config } from '../../../src/config/schema.js';
-import { testConfig } from '../../support/config.js';
+import { auditTrailText } from '../../support/audit-trail.js';
 import { listenGrpc, RkmsGrpcClient, type Outcome } from '../../support/grpc.js';
 import { call, type Reply } from '../../support/http.js';
-import { startStack, type RunningService, type Stack } from '../../support/stack.js';
+import {
+  credentialsOf,
+  scrub,
+  startMatrixStack,
+  tokens,
+  type Caller,
+  type IdClass,
+} from '../../support/matrix-callers.js';
+import type { RunningService, Stack } from '../../support/stack.js';
 
 /**
  * The authorization matrix of issue #7 over gRPC (issue #11): the HTTP matrix's clients,
  * id classes and actions, with each cell's gRPC status written out below. Every cell is
  * also asked over HTTP, on an id of the same shape, and must be refused (or not) with the
- * same error type and message.
+ * same error type and message. The callers are test/support/matrix-callers.ts's.
  */
-const tokens = {
-  billing: newToken(),
-  reader: newToken(),
-  creator: newToken(),
-  operator: newToken(),
-  admin: newToken(),
-};
-
-const clients = [
-  { name: 'billing', ids: ['billing/*', 'shared/*'], actions: ['get', 'create', 'delete', 'restore'] },
-  { name: 'reader', ids: ['billing/*'], actions: ['get'] },
-  { name: 'creator', ids: ['billing/*'], actions: ['create'] },
-  { name: 'operator', ids: ['*'], actions: ['delete', 'restore'] },
-  // Sets up the ids that have a key; not part of the matrix.
-  { name: 'admin', ids: ['*'], actions: ['get', 'create'] },
-].map((client) => ({ ...client, token_sha256: tokenSha256(tokens[client.name as keyof typeof tokens]) }));
-
-type Caller = keyof typeof tokens | 'none' | 'unknown token' | 'not bearer';
-type IdClass = 'billing/' | 'shared/' | 'other/';
 type Status = 'OK' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'ALREADY_EXISTS';
 // GetKey, CreateKey, DeleteKey, RestoreKey: each on an id with a key, then on one without.
 type Row = [Status, Status, Status, Status, Status, Status, Status, Status];
@@ -126,19 +113,6 @@ const ACTIONS = [
   { rpc: 'RestoreKey', http: ['POST', '/key/restore'] },
 ] as const;
 
-function credentialsOf(caller: Caller): Record<string, string> {
-  switch (caller) {
-    case 'none':
-      return {};
-    case 'unknown token':
-      return { authorization: `Bearer ${newToken()}` };
-    case 'not bearer':
-      return { authorization: `Basic ${Buffer.from(`billing:${tokens.billing}`).toString('base64')}` };
-    default:
-      return { authorization: `Bearer ${tokens[caller]}` };
-  }
-}
-
 const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 let stack: Stack;
 let rkms: RunningService;
@@ -147,14 +121,7 @@ const events: SecurityEvent[] = [];
 let cell = 0;
 
 beforeAll(async () => {
-  stack = await startStack(
-    testConfig({
-      cache: { ttl_seconds: 0 },
-      auth: { clients },
-      rate_limit: { requests_per_minute: 0, creates_per_minute: 0 },
-    }),
-    'grpc-authorization',
-  );
+  stack = await startMatrixStack('grpc-authorization');
   rkms = await stack.startService(GRPC);
   grpc = new RkmsGrpcClient(await listenGrpc(rkms.service));
   rkms.service.security.events.subscribe((event) => events.push(event));
@@ -189,11 +156,6 @@ async function freshId(idClass: IdClass, withKey: boolean): Promise<string> {
   const id = `${idClass}cell-${cell++}`;
   if (withKey) expect((await grpc.createKey(id, credentialsOf('admin'))).codeName).toBe('OK');
   return id;
-}
-
-/** The two ids of a pair differ by their cell number; the rest of a message must not. */
-function scrub(message: unknown): string {
-  return String(message).replace(/cell-\d+/g, 'cell-N');
 }
 
 /** What a refusal says, without what differs from call to call (the request id, the cell number). */
@@ -319,7 +281,7 @@ describe('refusals over gRPC', () => {
   });
 
   it('each leave one audit line, with the client, the action, the id, the rule and the transport', async () => {
-    const text = await readFile(rkms.service.security.audit.destination, 'utf8');
+    const text = await auditTrailText(rkms);
     const lines = text
       .split('\n')
       .filter(Boolean)

@@ -1,36 +1,23 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../../../src/auth/events.js';
-import { newToken, tokenSha256 } from '../../../src/auth/token.js';
-import { testConfig } from '../../support/config.js';
+import { auditTrailText } from '../../support/audit-trail.js';
 import { call, type Reply } from '../../support/http.js';
-import { startStack, type RunningService, type Stack } from '../../support/stack.js';
+import {
+  credentialsOf,
+  scrub,
+  startMatrixStack,
+  tokens,
+  type Caller,
+  type IdClass,
+} from '../../support/matrix-callers.js';
+import type { RunningService, Stack } from '../../support/stack.js';
 
 /**
  * The authorization matrix of issue #7: every client (and no client, an unknown token, a
  * header that is no bearer token) × ids inside and outside its patterns × every action, on
  * ids that have a key and ids that do not. Each cell's status is written out below, not
- * computed by the rules under test.
+ * computed by the rules under test. The callers are test/support/matrix-callers.ts's.
  */
-const tokens = {
-  billing: newToken(),
-  reader: newToken(),
-  creator: newToken(),
-  operator: newToken(),
-  admin: newToken(),
-};
-
-const clients = [
-  { name: 'billing', ids: ['billing/*', 'shared/*'], actions: ['get', 'create', 'delete', 'restore'] },
-  { name: 'reader', ids: ['billing/*'], actions: ['get'] },
-  { name: 'creator', ids: ['billing/*'], actions: ['create'] },
-  { name: 'operator', ids: ['*'], actions: ['delete', 'restore'] },
-  // Sets up the ids that have a key; not part of the matrix.
-  { name: 'admin', ids: ['*'], actions: ['get', 'create'] },
-].map((client) => ({ ...client, token_sha256: tokenSha256(tokens[client.name as keyof typeof tokens]) }));
-
-type Caller = keyof typeof tokens | 'none' | 'unknown token' | 'not bearer';
-type IdClass = 'billing/' | 'shared/' | 'other/';
 // GET, POST, DELETE, POST restore: each on an id with a key, then on one without.
 type Row = [
   getHas: number,
@@ -70,33 +57,13 @@ const ACTIONS = [
   ['POST', '/key/restore'],
 ] as const;
 
-function headersOf(caller: Caller): Record<string, string> {
-  switch (caller) {
-    case 'none':
-      return {};
-    case 'unknown token':
-      return { authorization: `Bearer ${newToken()}` };
-    case 'not bearer':
-      return { authorization: `Basic ${Buffer.from(`billing:${tokens.billing}`).toString('base64')}` };
-    default:
-      return { authorization: `Bearer ${tokens[caller]}` };
-  }
-}
-
 let stack: Stack;
 let rkms: RunningService;
 const events: SecurityEvent[] = [];
 let cell = 0;
 
 beforeAll(async () => {
-  stack = await startStack(
-    testConfig({
-      cache: { ttl_seconds: 0 },
-      auth: { clients },
-      rate_limit: { requests_per_minute: 0, creates_per_minute: 0 },
-    }),
-    'http-authorization',
-  );
+  stack = await startMatrixStack('http-authorization');
   rkms = await stack.startService();
   rkms.service.security.events.subscribe((event) => events.push(event));
 });
@@ -106,7 +73,7 @@ afterAll(async () => {
 });
 
 const keyCall = (caller: Caller, method: string, path: string, id: string) =>
-  call(rkms.url, method, `${path}?id=${encodeURIComponent(id)}`, { headers: headersOf(caller) });
+  call(rkms.url, method, `${path}?id=${encodeURIComponent(id)}`, { headers: credentialsOf(caller) });
 
 /** A fresh id of the class, with a key (made by admin) or without one. */
 async function freshId(idClass: IdClass, withKey: boolean): Promise<string> {
@@ -153,11 +120,6 @@ describe('the authorization matrix', () => {
     }
   });
 });
-
-/** The two ids of a pair differ by their cell number; the rest of a message must not. */
-function scrub(message: unknown): string {
-  return String(message).replace(/cell-\d+/g, 'cell-N');
-}
 
 describe('refusals', () => {
   it('name the rule that refused: the action, or the id patterns', async () => {
@@ -208,7 +170,7 @@ describe('refusals', () => {
   });
 
   it('each leave one audit line, with the client, the action, the id and the rule', async () => {
-    const text = await readFile(rkms.service.security.audit.destination, 'utf8');
+    const text = await auditTrailText(rkms);
     const lines = text
       .split('\n')
       .filter(Boolean)
