@@ -1,14 +1,12 @@
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/schema.js';
 import { testConfig } from '../support/config.js';
-import { listenGrpc, RkmsGrpcClient } from '../support/grpc.js';
+import { GRPC, listenGrpc, RkmsGrpcClient } from '../support/grpc.js';
 import { call, deleteKey, getKey } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** HTTP and gRPC on one replica (one KeyService), on the real store and local KMS. */
 const DAY = 86_400_000;
-const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 let stack: Stack;
 let http: string;
 let grpc: RkmsGrpcClient;

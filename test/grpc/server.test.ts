@@ -1,17 +1,15 @@
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/cli/compose.js';
-import type { Config } from '../../src/config/schema.js';
 import { accessControl } from '../../src/grpc/security/index.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../../src/grpc/server.js';
 import { grpcLimitsOf } from '../../src/grpc/transport/limits.js';
 import { recordKey } from '../support/audit.js';
 import { testConfig } from '../support/config.js';
-import { HealthClient, listenGrpc, ReflectionClient } from '../support/grpc.js';
+import { GRPC, HealthClient, listenGrpc, ReflectionClient } from '../support/grpc.js';
 import { getKey } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 let stack: Stack;
 let service: Service;
 let http: string;

@@ -15,6 +15,7 @@ import { loadSync } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import type { Service } from '../../src/cli/compose.js';
+import type { Config } from '../../src/config/schema.js';
 import { recordKey } from './audit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -158,6 +159,9 @@ export function tlsCredentials(options: TlsClientOptions): ChannelCredentials {
     },
   );
 }
+
+/** The overrides of a replica that serves gRPC (listenGrpc starts it on a free port); shutdown bounded for tests. */
+export const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 
 /** Starts the gRPC server of a service whose config sets `[grpc] port`, on a free loopback port; its address. */
 export async function listenGrpc(service: Service): Promise<string> {

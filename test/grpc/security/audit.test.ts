@@ -1,12 +1,10 @@
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../../src/config/schema.js';
 import { auditTrail, auditTrailText, startAuditedStack, type AuditLine } from '../../support/audit-trail.js';
-import { HealthClient, listenGrpc, RkmsGrpcClient, type Outcome } from '../../support/grpc.js';
+import { GRPC, HealthClient, listenGrpc, RkmsGrpcClient, type Outcome } from '../../support/grpc.js';
 import { call } from '../../support/http.js';
 import type { RunningService, Stack } from '../../support/stack.js';
 
-const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 let token: string;
 let readerToken: string;
 let stack: Stack;

@@ -1,9 +1,8 @@
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../../../src/auth/events.js';
-import type { Config } from '../../../src/config/schema.js';
 import { auditTrailText } from '../../support/audit-trail.js';
-import { listenGrpc, RkmsGrpcClient, type Outcome } from '../../support/grpc.js';
+import { GRPC, listenGrpc, RkmsGrpcClient, type Outcome } from '../../support/grpc.js';
 import { call, type Reply } from '../../support/http.js';
 import {
   credentialsOf,
@@ -113,7 +112,6 @@ const ACTIONS = [
   { rpc: 'RestoreKey', http: ['POST', '/key/restore'] },
 ] as const;
 
-const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 let stack: Stack;
 let rkms: RunningService;
 let grpc: RkmsGrpcClient;

@@ -4,12 +4,11 @@ import type { SecurityEvent } from '../../../src/auth/events.js';
 import { newToken, tokenSha256 } from '../../../src/auth/token.js';
 import type { Config } from '../../../src/config/schema.js';
 import { testConfig } from '../../support/config.js';
-import { listenGrpc, RkmsGrpcClient } from '../../support/grpc.js';
+import { GRPC, listenGrpc, RkmsGrpcClient } from '../../support/grpc.js';
 import { call } from '../../support/http.js';
 import { startStack, type RunningService, type Stack } from '../../support/stack.js';
 
 const tokens = { busy: newToken(), calm: newToken() };
-const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 let stack: Stack;
 const clients: RkmsGrpcClient[] = [];
 

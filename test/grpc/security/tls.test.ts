@@ -2,14 +2,18 @@ import { writeFile } from 'node:fs/promises';
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenSha256 } from '../../../src/auth/token.js';
-import type { Config } from '../../../src/config/schema.js';
 import type { Pem, TestPki } from '../../support/certs.js';
-import { listenGrpc, RkmsGrpcClient, tlsCredentials, type TlsClientOptions } from '../../support/grpc.js';
+import {
+  GRPC,
+  listenGrpc,
+  RkmsGrpcClient,
+  tlsCredentials,
+  type TlsClientOptions,
+} from '../../support/grpc.js';
 import { httpsCall } from '../../support/https.js';
 import type { RunningService, Stack } from '../../support/stack.js';
 import { serialOf, startTlsStack, type TlsStack } from '../../support/tls-stack.js';
 
-const GRPC: Partial<Config> = { grpc: { port: 0, shutdown_timeout_ms: 5_000 } };
 let tls: TlsStack;
 let token: string;
 let pki: TestPki;
