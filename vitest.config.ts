@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -14,6 +14,9 @@ export default defineConfig({
   test: {
     // Child processes and native modules (dynalite's leveldb) behave best in forks.
     pool: 'forks',
+    // Vitest's default is one worker per CPU but one; on a 2-core machine that runs one file at
+    // a time, while the slowest files mostly wait on processes they start (rkms, npm, the AWS CLI).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     provide: { auditDir },
