@@ -87,6 +87,8 @@ async function rssMb(pid: number | undefined): Promise<number> {
 }
 
 const tsx = (script: string, ...args: string[]) => ['--import', 'tsx', path.join(ROOT, script), ...args];
+/** `rkms` as production runs it: compiled to dist/ (`npm run build`), as the Docker image does. */
+const rkms = (...args: string[]) => [path.join(ROOT, 'dist/cli/main.js'), ...args];
 
 /** The local KMS with one key (aliased `alias/rkms-<region>`) per region; `regionPort` gets a listener of its own. */
 export async function startLocalKms(dir: string, regionPort: number): Promise<Part> {
@@ -104,8 +106,7 @@ export async function startLocalKms(dir: string, regionPort: number): Promise<Pa
   return start(
     'local-kms',
     dir,
-    tsx(
-      'src/cli/main.ts',
+    rkms(
       'local-kms',
       '--port',
       '0',
@@ -195,7 +196,7 @@ export async function startRkms(dir: string, name: string, options: RkmsOptions)
   return start(
     name,
     dir,
-    [...(options.nodeArgs ?? []), ...tsx('src/cli/main.ts', 'serve', '--config', file)],
+    [...(options.nodeArgs ?? []), ...rkms('serve', '--config', file)],
     /RKMS listening on (http:\/\/\S+)/,
   );
 }

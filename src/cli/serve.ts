@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
+import { lineOutput } from '../config/line-output.js';
 import { createLogger } from '../config/logging.js';
 import type { Config } from '../config/schema.js';
 import { hostPolicyFor } from '../shared/hosts.js';
@@ -124,11 +125,13 @@ export function serveCommand(): Command {
       'after',
       '\nEnvironment: RKMS_CONFIG (config file), RKMS_PORT, RKMS_HOST, RKMS_LOG_LEVEL, RKMS_DATA_DIR ' +
         'override the file.' +
-        '\nLogs are JSON lines on stdout; the start banner goes to stderr.',
+        '\nLogs are JSON lines on stdout, or on stderr while the audit trail takes stdout ([audit] path unset);' +
+        '\nthe start banner goes to stderr.',
     )
     .action(async (options: { config?: string }) => {
       const config = await loadConfigOrExit('serve', options.config);
-      const logger = createLogger(config.logger.level);
+      // The audit trail and the service log never share a stream: with the trail on stdout, the log takes stderr.
+      const logger = createLogger(config.logger.level, lineOutput(config.audit.path === undefined ? 2 : 1));
       let server: RunningServer;
       try {
         server = await startServer(config, logger);

@@ -45,9 +45,6 @@ describe('rkms serve on the embedded default', () => {
     const first = runCli(['serve', '--config', config]);
     const [, url = ''] = await first.waitFor(/RKMS listening on (http:\/\/\S+)/);
     expect(first.stderr()).toContain(`curl '${url}/key?id=my-first-key'`);
-    // stdout is the JSON log stream: the banner is on stderr.
-    for (const line of first.stdout().trim().split('\n'))
-      expect(() => JSON.parse(line) as unknown, line).not.toThrow();
     expect(first.stderr()).toMatch(
       /embedded: local KMS at http:\/\/127\.0\.0\.1:\d+ \(regions us-east-1, us-east-2, us-west-1\)/,
     );
@@ -57,6 +54,19 @@ describe('rkms serve on the embedded default', () => {
     expect(beta.body.key).not.toBe(alpha.body.key);
     expect((await deleteKey(url, 'beta')).body.state).toBe('PendingDeletion');
     expect(await first.stop('SIGINT')).toBe(0);
+    // The embedded default writes its audit trail to stdout: stdout then holds the trail's
+    // lines and nothing else, and the service log goes to stderr beside the banner.
+    const audit = first
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit.map((line) => [line.type, line.id, line.outcome])).toEqual([
+      ['audit', 'alpha', 'created'],
+      ['audit', 'beta', 'created'],
+      ['audit', 'beta', 'deleted'],
+    ]);
+    expect(first.stderr()).toMatch(/^\{"level":30,.*"msg":"request completed"\}$/m);
 
     const second = runCli(['serve', '--config', config]);
     const [, url2 = ''] = await second.waitFor(/RKMS listening on (http:\/\/\S+)/);

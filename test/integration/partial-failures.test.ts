@@ -164,20 +164,23 @@ async function badCopies(id: string, regions = REGIONS): Promise<string[]> {
   return opened.filter(({ got }) => got !== key).map(({ region, got }) => `${id} ${region}: ${got}`);
 }
 
-/** The JSON log lines a replica wrote after `from` characters of its stdout. */
+/**
+ * The JSON log lines a replica wrote after `from` characters of its log. The replicas write
+ * their audit trail to stdout, so their log is on stderr (beside the start banner).
+ */
 function logLines(name: string, from = 0): Record<string, unknown>[] {
-  return (replicas[name]?.process.stdout() ?? '')
+  return (replicas[name]?.process.stderr() ?? '')
     .slice(from)
     .split('\n')
     .flatMap((line) => {
       try {
         return [JSON.parse(line) as Record<string, unknown>];
       } catch {
-        return []; // a line cut by `from`, or one still being written
+        return []; // the banner, a line cut by `from`, or one still being written
       }
     });
 }
-const stdoutLength = (name: string) => replicas[name]?.process.stdout().length ?? 0;
+const logLength = (name: string) => replicas[name]?.process.stderr().length ?? 0;
 
 function remember(id: string, key: unknown) {
   if (typeof key !== 'string') return;
@@ -347,7 +350,7 @@ describe('with one KMS region failing', () => {
     const client = kms();
     const keyId = (await client.send(new DescribeKeyCommand({ KeyId: 'alias/rkms-us-east-1' }))).KeyMetadata
       ?.KeyId;
-    const from = { a: stdoutLength('a'), b: stdoutLength('b') };
+    const from = { a: logLength('a'), b: logLength('b') };
     const misconfigured = (name: 'a' | 'b') =>
       logLines(name, from[name]).filter(
         (line) =>
@@ -384,7 +387,7 @@ describe('with one KMS region failing', () => {
   });
 
   it('reads a key whose copy in one region is not base64, and reports it once a minute, not per read', async () => {
-    const from = { a: stdoutLength('a'), b: stdoutLength('b') };
+    const from = { a: logLength('a'), b: logLength('b') };
     await setCopy('existing-0', 'us-east-1', '*** not base64 ***');
     // us-east-1 cannot make copies, so the damage stays while the key is read again and again.
     await admin('PUT', 'faults/us-east-1', { error: { operations: ['Encrypt'] } });
@@ -448,7 +451,7 @@ describe('with the store hung', () => {
   it('answers 503 StoreUnavailable within the deadline, then at once when its circuit opened; no key generated', async () => {
     // Replica c: its store circuit has seen no traffic, so these requests alone decide it.
     const url = replicas.c?.url ?? '';
-    const from = stdoutLength('c');
+    const from = logLength('c');
     const generated = await total('GenerateDataKey');
     const timed = async (id: string) => {
       const started = Date.now();
