@@ -9,6 +9,7 @@
  *   npm run bench -- --record          # also writes bench/README.md's results and bench/chart.svg
  *   npm run bench -- --only a,b        # some scenarios (a–h)
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,10 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const only = new Set((values.only ?? 'a,b,c,d,e,f,g,h').split(',').map((s) => s.trim()));
+
+// RKMS runs compiled, as the Docker image runs it.
+process.stderr.write('bench: npm run build ...\n');
+execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'rkms-bench-'));
 const settings: BenchSettings = {

@@ -37,7 +37,8 @@ export interface AuditRecord {
 
 /** A record as one line of JSON: fixed field order, a type marker apart from the service log's lines. */
 export function auditLine(record: AuditRecord): string {
-  return `${JSON.stringify({ type: 'audit', ...record })}\n`;
+  // The marker first, without copying the record into a new object.
+  return `{"type":"audit",${JSON.stringify(record).slice(1)}\n`;
 }
 
 /** The refusals of access control (who calls, how often, by which Host), by their error_type. */

@@ -6,6 +6,7 @@ import type { KeyService } from '../keys/service.js';
 import type { Kms } from '../kms/kms.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
+import { numberRequestsPerConnection } from './connection-order.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', echoRequestId);
+  numberRequestsPerConnection(app);
   closeConnectionsWhileDraining(app, lifecycle);
   // --- security (issue #7): Host check, requests per connection, rate limits
   const guardKeyRoutes = await installSecurity(app, security);

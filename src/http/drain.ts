@@ -1,6 +1,6 @@
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { isLastReadOnConnection } from './connection-order.js';
 import type { RkmsInstance } from './instance.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -13,24 +13,16 @@ const IDLE_SWEEP_MS = 50;
  * While draining, the last answer a connection owes carries `Connection: close`: the client
  * then sends its next request elsewhere instead of reusing a connection that is about to
  * close (closing one it is writing to resets that request). "Last" is by the order the
- * requests were read, which is the order Node writes their answers in: an answer with more
- * requests pipelined behind it leaves the connection open for theirs.
+ * requests were read (numberRequestsPerConnection), which is the order Node writes their
+ * answers in: an answer with more requests pipelined behind it leaves the connection open
+ * for theirs.
  */
 export function closeConnectionsWhileDraining(
   app: Pick<RkmsInstance, 'addHook'>,
   lifecycle: Pick<Lifecycle, 'phase'>,
 ): void {
-  const readOn = new WeakMap<Socket, number>();
-  const ordinal = new WeakMap<FastifyRequest, number>();
-  app.addHook('onRequest', (request, _reply, done) => {
-    const socket = request.raw.socket;
-    const read = (readOn.get(socket) ?? 0) + 1;
-    readOn.set(socket, read);
-    ordinal.set(request, read);
-    done();
-  });
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (lifecycle.phase === 'draining' && ordinal.get(request) === readOn.get(request.raw.socket)) {
+    if (lifecycle.phase === 'draining' && isLastReadOnConnection(request)) {
       void reply.header('connection', 'close');
     }
     done(null, payload);

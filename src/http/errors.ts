@@ -129,7 +129,8 @@ export function refuseUndecodableQuery(
   _reply: FastifyReply,
   done: (err?: Error) => void,
 ): void {
-  const query = request.url.split('?', 2)[1];
+  // Only an escape can be undecodable; most URLs have none.
+  const query = request.url.includes('%') ? request.url.split('?', 2)[1] : undefined;
   try {
     if (query) decodeURIComponent(query);
   } catch {

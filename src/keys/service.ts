@@ -106,12 +106,12 @@ export class KeyService {
 
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
   getKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
+    // The common case, answered without the rounds' machinery.
+    const cached = this.fromCache(id);
+    if (cached) return Promise.resolve(cached);
     return inRounds(id, async () => {
-      const cached = this.cache.get(id);
-      if (cached) {
-        this.events.cacheHit?.();
-        return { key: cached, source: 'cache', created: false };
-      }
+      const again = this.fromCache(id);
+      if (again) return again;
       this.events.cacheMiss?.();
       // Callers that join a load another request started do not create the key themselves.
       const joined = this.loads.has(id);
@@ -124,6 +124,13 @@ export class KeyService {
       }
       return { key: Uint8Array.from(shared.key), source: shared.source, created: shared.created && !joined };
     });
+  }
+
+  private fromCache(id: string): ServedKey | undefined {
+    const key = this.cache.get(id);
+    if (!key) return undefined;
+    this.events.cacheHit?.();
+    return { key, source: 'cache', created: false };
   }
 
   /**

@@ -8,13 +8,14 @@ import { hostAllowed, type HostPolicy } from '../../shared/hosts.js';
  * loopback, no allowed_hosts) every name passes; HTTP/1.1 still needs a Host.
  */
 export function hostCheck(policy: HostPolicy | undefined) {
+  const allowed = policy && remembered((host: string | undefined) => hostAllowed(host, policy));
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const host = request.headers.host;
     if (host === undefined && request.raw.httpVersion !== '1.0') {
       done(new BadRequestError('the Host header is required'));
       return;
     }
-    if (policy && !hostAllowed(host, policy)) {
+    if (policy && allowed && !allowed(host)) {
       done(
         new HostNotAllowedError(
           policy.loopback
@@ -25,5 +26,25 @@ export function hostCheck(policy: HostPolicy | undefined) {
       return;
     }
     done();
+  };
+}
+
+/** At most this many Host values are remembered; past it the memory starts over. */
+const REMEMBERED_HOSTS = 256;
+
+/**
+ * A decision per Host value, made once: clients send the same few names on every request,
+ * and parsing one costs more than the rest of the check.
+ */
+function remembered(decide: (host: string | undefined) => boolean): (host: string | undefined) => boolean {
+  const decisions = new Map<string | undefined, boolean>();
+  return (host) => {
+    let decision = decisions.get(host);
+    if (decision === undefined) {
+      decision = decide(host);
+      if (decisions.size >= REMEMBERED_HOSTS) decisions.clear();
+      decisions.set(host, decision);
+    }
+    return decision;
   };
 }

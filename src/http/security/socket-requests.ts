@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConnectionSpentError } from '../errors.js';
 
@@ -8,15 +7,12 @@ import { ConnectionSpentError } from '../errors.js';
  * (Node's own limit answers it with an empty one) and no work is done for it.
  */
 export function requestsPerSocket(max: number) {
-  const counts = new WeakMap<Socket, number>();
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     if (max === 0) {
       done();
       return;
     }
-    const socket = request.raw.socket;
-    const count = (counts.get(socket) ?? 0) + 1;
-    counts.set(socket, count);
+    const count = request.connectionOrdinal;
     if (count >= max) void reply.header('connection', 'close');
     done(
       count > max
