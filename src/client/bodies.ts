@@ -4,13 +4,13 @@ import { RkmsError } from './errors.js';
 /** The state of a key after a delete or a restore. */
 export interface KeyStatus {
   id: string;
-  state: 'Enabled' | 'PendingDeletion' | 'Deleted';
+  state: 'Enabled' | 'PendingDeletion';
   /** When a pending deletion destroys the key. */
   deletionDate?: Date;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const STATES = new Set(['Enabled', 'PendingDeletion', 'Deleted']);
+const STATES = new Set(['Enabled', 'PendingDeletion']);
 
 /**
  * The base64 key of a `{id, key}` body, for the id that was asked for. Left in base64

@@ -18,7 +18,8 @@ const schema = {
     ...bodyErrors,
     409: errorResponse('KeyExists: the id already has a key (GET /key returns it), or KeyIntegrityError', {
       error_type: 'KeyExists',
-      error_message: 'the id "tenant-42" already has a key; GET /key?id=... returns it',
+      error_message:
+        'the id "tenant-42" already has a key; get it instead (GET /key?id=..., or GetKey over gRPC)',
     }),
   },
 };
