@@ -9,6 +9,7 @@ import { grpcLimitsOf } from '../grpc/transport/limits.js';
 import { buildApp } from '../http/app.js';
 import { drain } from '../http/drain.js';
 import { Lifecycle } from '../http/lifecycle.js';
+import { keysUsable } from '../kms/key-usability.js';
 import { KeyCache } from '../shared/key-cache.js';
 import { Repairer } from '../keys/repair.js';
 import { KeyService } from '../keys/service.js';
@@ -166,7 +167,8 @@ export async function createService(
       : createGrpcServer({
           keys: parts.keys,
           logger,
-          serving: () => lifecycle.phase === 'serving',
+          // /readyz's rule: not while starting or draining, nor while no region's key is usable.
+          serving: async () => lifecycle.phase === 'serving' && (await keysUsable(parts.kms)),
           shutdownTimeoutMs: config.grpc.shutdown_timeout_ms,
           limits: grpcLimitsOf(config),
           // The same clients, limits, audit trail and TLS as HTTP; every call in the metrics.

@@ -20,8 +20,8 @@ interface CheckResponse {
 const SERVICES = ['', RKMS_SERVICE];
 
 export interface HealthOptions {
-  /** Whether this replica serves (the rule of HTTP's /readyz: not while starting or draining). */
-  serving: () => boolean;
+  /** Whether this replica serves (the rule of HTTP's /readyz: not while starting or draining, nor while no KMS key is usable). */
+  serving: () => boolean | Promise<boolean>;
   /** How often an open Watch re-checks readiness. */
   watchIntervalMs?: number;
 }
@@ -29,11 +29,11 @@ export interface HealthOptions {
 /**
  * grpc.health.v1.Health (the standard proto, from grpc-health-check), answering with the
  * readiness of HTTP's /readyz: SERVING while this replica serves; NOT_SERVING while it
- * starts or drains. An outage of the table or of KMS leaves it SERVING, as /readyz does:
+ * starts or drains, or while none of its KMS keys is usable. An outage of the table or of KMS leaves it SERVING, as /readyz does:
  * calls then get UNAVAILABLE with retry info, or a cached key, rather than no replica.
  */
 export class GrpcHealth {
-  private readonly serving: () => boolean;
+  private readonly serving: () => boolean | Promise<boolean>;
   private readonly watchIntervalMs: number;
   /** Open watches, each with what stops its re-checks. */
   private readonly watches = new Map<ServerWritableStream<CheckRequest, CheckResponse>, () => void>();
@@ -80,8 +80,8 @@ export class GrpcHealth {
     this.watches.clear();
   }
 
-  status(): Promise<'SERVING' | 'NOT_SERVING'> {
-    return Promise.resolve(!this.stopping && this.serving() ? 'SERVING' : 'NOT_SERVING');
+  async status(): Promise<'SERVING' | 'NOT_SERVING'> {
+    return !this.stopping && (await this.serving()) ? 'SERVING' : 'NOT_SERVING';
   }
 
   /** Sends the status now, then whenever it changes; an unknown service stays SERVICE_UNKNOWN. */

@@ -16,7 +16,7 @@ export interface GrpcServerOptions {
   keys: KeyService;
   logger: Logger;
   /** Whether this replica serves (not while starting or draining), for the health service. */
-  serving: () => boolean;
+  serving: () => boolean | Promise<boolean>;
   /** How long calls in flight may finish at close before they are cancelled. */
   shutdownTimeoutMs: number;
   /** Plaintext unless given: then TLS (and mTLS) with HTTP's certificate and client CAs, reloaded with them. */

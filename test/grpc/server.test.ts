@@ -4,6 +4,7 @@ import type { Service } from '../../src/cli/compose.js';
 import { accessControl } from '../../src/grpc/security/index.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../../src/grpc/server.js';
 import { grpcLimitsOf } from '../../src/grpc/transport/limits.js';
+import { ensureEmbeddedKeys } from '../../src/cli/embedded.js';
 import { recordKey } from '../support/audit.js';
 import { testConfig } from '../support/config.js';
 import { GRPC, HealthClient, listenGrpc, ReflectionClient } from '../support/grpc.js';
@@ -78,6 +79,14 @@ describe('server reflection (what grpcurl uses)', () => {
   });
 });
 
+/** Polls `condition` every 100 ms, failing after 30 s (a generous bound for a busy machine). */
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (const started = Date.now(); !(await condition());) {
+    expect(Date.now() - started, what).toBeLessThan(30_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('grpc.health.v1.Health', () => {
   it('answers SERVING for the server and for rkms.v1.Rkms, NOT_FOUND for other services', async () => {
     const health = new HealthClient(address);
@@ -105,6 +114,27 @@ describe('grpc.health.v1.Health', () => {
       down.service.lifecycle.draining();
       expect((await health.check('')).message).toEqual({ status: 'NOT_SERVING' });
       expect((await fetch(`${down.url}/readyz`)).status).toBe(503);
+    } finally {
+      health.close();
+    }
+  });
+
+  it('turns NOT_SERVING while no KMS region can use its key, and SERVING once the keys are fixed, as /readyz does', async () => {
+    const suffix = Math.random().toString(36).slice(2);
+    const kms = {
+      ...stack.config.kms,
+      key_ids: Object.fromEntries(stack.config.kms.regions.map((r) => [r, `alias/health-${suffix}-${r}`])),
+      circuit: { ...stack.config.kms.circuit, reset_after_ms: 200 },
+    };
+    const broken = await stack.startService({ ...GRPC, kms });
+    const health = new HealthClient(await listenGrpc(broken.service));
+    try {
+      expect((await getKey(broken.url, 'no-usable-key')).status).toBe(503);
+      await until(async () => (await health.check('')).message?.status === 'NOT_SERVING', 'NOT_SERVING');
+      expect((await fetch(`${broken.url}/readyz`)).status).toBe(503);
+      // Only the health checks' own probes call KMS now, and they find the keys once they exist.
+      await ensureEmbeddedKeys({ ...stack.config, kms }, stack.kms.url);
+      await until(async () => (await health.check('rkms.v1.Rkms')).message?.status === 'SERVING', 'SERVING');
     } finally {
       health.close();
     }
