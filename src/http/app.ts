@@ -9,10 +9,11 @@ import type { Store } from '../store/store.js';
 import { numberRequestsPerConnection } from './connection-order.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { errorHandler, notFoundHandler, refuseUndecodableQuery } from './errors.js';
+import type { RkmsInstance } from './instance.js';
 import type { Lifecycle } from './lifecycle.js';
 import { openApiDocument } from './openapi.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
-import { RequestLog } from './request-log.js';
+import { installRequestLog, RequestLogController, requestLoggerFactory } from './request-log.js';
 import { createKeyRoute } from './routes/create-key.js';
 import { deleteKeyRoute } from './routes/delete-key.js';
 import { getKeyRoute } from './routes/get-key.js';
@@ -44,7 +45,10 @@ export interface AppDependencies {
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { keys, store, kms, metrics, lifecycle, logger, apiVersion, security } = deps;
   const app = Fastify({
-    loggerInstance: logger,
+    // Fastify logs nothing itself; each request's logger is the service's (request-log.ts).
+    logger: false,
+    childLoggerFactory: requestLoggerFactory(logger),
+    logController: new RequestLogController(),
     // HEAD /key would create keys; only the declared methods answer.
     exposeHeadRoutes: false,
     // While draining, requests already on their way (queued on a kept-alive connection)
@@ -52,7 +56,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: false,
     bodyLimit: 16 * 1024,
     genReqId: requestIdOf,
-    logController: new RequestLog(logger),
     // `example` annotates schemas for the OpenAPI document; validation ignores it.
     ajv: { customOptions: { keywords: ['example'] } },
     // Bad URLs and the like, refused before any hook runs, get RKMS's error body and request id too.
@@ -61,11 +64,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       void errorHandler(error, request, reply);
     },
     ...securityServerOptions(security, logger),
-  }).withTypeProvider<TypeBoxTypeProvider>();
+    // Typed with pino's logger: every request's logger is a pino child (requestLoggerFactory).
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as RkmsInstance;
 
   await app.register(swagger, { openapi: openApiDocument(apiVersion) });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  installRequestLog(app, logger, metrics);
   app.addHook('onRequest', echoRequestId);
   numberRequestsPerConnection(app);
   closeConnectionsWhileDraining(app, lifecycle);
@@ -73,13 +78,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const guardKeyRoutes = await installSecurity(app, security);
   // --- end security
   app.addHook('onRequest', refuseUndecodableQuery);
-  app.addHook('onResponse', (request, reply, done) => {
-    // The route's pattern, never its URL: an id never becomes a label.
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.recordHttp(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
-
   for (const prefix of ['', `/api/${apiVersion}`]) {
     await app.register(
       async (scope) => {

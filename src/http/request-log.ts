@@ -1,42 +1,160 @@
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import pino, { type Logger } from 'pino';
+import {
+  LogController,
+  type FastifyReply,
+  type FastifyRequest,
+  type onSendHookHandler,
+  type RouteOptions,
+} from 'fastify';
+import pino, { type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics.js';
+import type { RkmsInstance } from './instance.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request arrived. */
+    arrivedAt: number;
+  }
+}
 
 /**
- * One log line per request, when it completes, with what an operator looks for — the
- * request id, method, URL, status and time — instead of Fastify's two lines (incoming,
- * completed) with the whole request and reply serialized.
+ * One log line and the metrics of every request, as its answer leaves: the request id,
+ * method, URL, status and time — instead of Fastify's two lines (incoming, completed) with
+ * the whole request and reply serialized.
+ *
+ * Fastify runs without a logger of its own (its logger would make it listen for every
+ * response's end, which costs a cached read more than its own work): each request gets a
+ * child of the service's logger, made only if something logs through it, and the line and
+ * the metrics are written by an onSend hook that runs after every other one, so they see
+ * the status that really leaves (an answer withheld for its audit line included).
  */
-export class RequestLog extends LogController {
-  /**
-   * The completion line holds only the fields set below, none of which can carry key
-   * material, so it is written by a logger on the same destination without the redaction
-   * pass every other line gets (that pass costs more than the rest of a cached read).
-   */
-  private readonly lines: Logger;
+export function installRequestLog(app: RkmsInstance, logger: Logger, metrics: Metrics): void {
+  // The line holds only the fields set here, none of which can carry key material, so it
+  // is written by a logger on the same destination without the redaction pass every other
+  // line gets (that pass costs more than the rest of a cached read).
+  const destination = (logger as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
+  const lines = pino({ level: logger.level }, destination);
+  const complete = (route: string, request: FastifyRequest, reply: FastifyReply): void => {
+    const seconds = (performance.now() - request.arrivedAt) / 1000;
+    const status = reply.statusCode;
+    // The route's pattern, never its URL: an id never becomes a label.
+    metrics.recordHttp(route, request.method, status, seconds);
+    lines.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        url: request.url,
+        status,
+        ms: Math.round(seconds * 10_000) / 10,
+      },
+      'request completed',
+    );
+  };
 
-  constructor(logger: Logger) {
+  app.decorateRequest('arrivedAt', 0);
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.arrivedAt = performance.now();
+    done();
+  });
+  // Each route's own last onSend hook: route hooks run after every instance hook.
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const last: onSendHookHandler = (request, reply, payload, done) => {
+      complete(route.url, request, reply);
+      done(null, payload);
+    };
+    route.onSend = [...[route.onSend ?? []].flat(), last];
+  });
+  // Answers no route matched (404).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.is404) complete('unmatched', request, reply);
+    done(null, payload);
+  });
+}
+
+/**
+ * Fastify's own request lines (incoming, completed) are left out: installRequestLog writes
+ * the one line per request. Request loggers bind the request id as `requestId`.
+ */
+export class RequestLogController extends LogController {
+  constructor() {
     super({ requestIdLogLabel: 'requestId' });
-    const destination = (logger as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
-    this.lines = pino({ level: logger.level }, destination);
   }
 
   override incomingRequest(): void {
-    // The completion line says it all.
+    // One line per request, when its answer leaves.
   }
 
-  override requestCompleted(
-    error: Error | null | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): void {
-    const line = {
-      requestId: request.id,
-      method: request.method,
-      url: request.url,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-    };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else this.lines.info(line, 'request completed');
+  override requestCompleted(): void {
+    // Written by installRequestLog's hook.
+  }
+}
+
+/** Fastify's childLoggerFactory: each request's logger, a child of the service's made on first use. */
+export function requestLoggerFactory(logger: Logger) {
+  return (_fastifyLogger: unknown, bindings: Bindings, options: ChildLoggerOptions): Logger =>
+    new LazyChild(logger, bindings, options) as unknown as Logger;
+}
+
+type LogArgs = Parameters<Logger['info']>;
+
+/**
+ * A request's logger (`request.log`), made only when something logs through it at an
+ * enabled level: most requests log nothing but their completion line, and a child logger
+ * per request would cost them more than their own work.
+ */
+class LazyChild {
+  private made: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  get level(): string {
+    return (this.made ?? this.parent).level;
+  }
+
+  set level(level: string) {
+    this.logger().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.made ?? this.parent).isLevelEnabled(level);
+  }
+
+  fatal(...args: LogArgs): void {
+    if (this.made || this.parent.isLevelEnabled('fatal')) this.logger().fatal(...args);
+  }
+
+  error(...args: LogArgs): void {
+    if (this.made || this.parent.isLevelEnabled('error')) this.logger().error(...args);
+  }
+
+  warn(...args: LogArgs): void {
+    if (this.made || this.parent.isLevelEnabled('warn')) this.logger().warn(...args);
+  }
+
+  info(...args: LogArgs): void {
+    if (this.made || this.parent.isLevelEnabled('info')) this.logger().info(...args);
+  }
+
+  debug(...args: LogArgs): void {
+    if (this.made || this.parent.isLevelEnabled('debug')) this.logger().debug(...args);
+  }
+
+  trace(...args: LogArgs): void {
+    if (this.made || this.parent.isLevelEnabled('trace')) this.logger().trace(...args);
+  }
+
+  silent(): void {
+    // Level silent writes nothing.
+  }
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    return this.logger().child(bindings, options);
+  }
+
+  private logger(): Logger {
+    return (this.made ??= this.parent.child(this.bindings, this.options));
   }
 }

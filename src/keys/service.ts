@@ -107,10 +107,10 @@ export class KeyService {
   /** The data key for an id, created on first use. The caller owns the returned bytes. */
   getKey(id: string, options: CallOptions = {}): Promise<ServedKey> {
     // The common case, answered without the rounds' machinery.
-    const cached = this.fromCache(id);
+    const cached = this.cachedKey(id);
     if (cached) return Promise.resolve(cached);
     return inRounds(id, async () => {
-      const again = this.fromCache(id);
+      const again = this.cachedKey(id);
       if (again) return again;
       this.events.cacheMiss?.();
       // Callers that join a load another request started do not create the key themselves.
@@ -126,7 +126,8 @@ export class KeyService {
     });
   }
 
-  private fromCache(id: string): ServedKey | undefined {
+  /** The id's key if this replica has it cached, at once (no store read, no KMS call); the caller owns the bytes. */
+  cachedKey(id: string): ServedKey | undefined {
     const key = this.cache.get(id);
     if (!key) return undefined;
     this.events.cacheHit?.();

@@ -1,5 +1,5 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import type { KeyService } from '../../keys/service.js';
+import type { KeyService, ServedKey } from '../../keys/service.js';
 import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse, keyRouteSecurity } from '../schemas.js';
 import { keyOptions, recordServed } from '../security/index.js';
 import { keyBody } from './key-body.js';
@@ -33,11 +33,17 @@ const schema = {
 
 /** GET /key?id=<id> — the data key for the id, created on the first call. */
 export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
-  app.get('/key', { schema, config: { keyAction: 'get' } }, async (request, reply) => {
+  app.get('/key', { schema, config: { keyAction: 'get' } }, (request, reply) => {
+    const { id } = request.query;
+    const answer = (served: ServedKey) => {
+      recordServed(request, served);
+      return keyBody(id, served.key, reply);
+    };
+    // A cached key is answered at once, without a promise: most reads are these.
+    const cached = keys.cachedKey(id);
+    if (cached) return answer(cached);
     // Creating the key of a new id needs the `create` action too (keyOptions checks it).
-    const served = await keys.getKey(request.query.id, keyOptions(request));
-    recordServed(request, served);
-    return keyBody(request.query.id, served.key, reply);
+    return keys.getKey(id, keyOptions(request)).then(answer);
   });
   done();
 };
