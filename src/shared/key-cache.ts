@@ -49,6 +49,14 @@ export class KeyCache {
     return key && privateCopy(key);
   }
 
+  /**
+   * The key as text (base64 for an answer), encoded straight from the entry: no copy of
+   * the bytes to allocate and wipe, and nothing handed out that the entry's wipe could reach.
+   */
+  encoded(id: string, encoding: BufferEncoding): string | undefined {
+    return this.entries?.get(id)?.toString(encoding);
+  }
+
   /** Keeps a copy of `key`. */
   set(id: string, key: Uint8Array): void {
     this.entries?.set(id, privateCopy(key));

@@ -75,10 +75,24 @@ describe('KeyCache', () => {
     expect(held.get('a')).toEqual(Buffer.alloc(32));
   });
 
+  it('encodes a key straight from its entry, leaving the entry whole, and nothing once it expired', () => {
+    const cache = new KeyCache({ ttlMs: 60_000, maxEntries: 10 });
+    const copies = heldCopies();
+    cache.set('a', Buffer.alloc(32, 7));
+    expect(cache.encoded('a', 'base64')).toBe(Buffer.alloc(32, 7).toString('base64'));
+    expect(copies.get('a')).toEqual(Buffer.alloc(32, 7));
+    expect(cache.encoded('b', 'base64')).toBeUndefined();
+    vi.advanceTimersByTime(60_001);
+    expect(cache.encoded('a', 'base64')).toBeUndefined();
+    expect(zeroed(copies.get('a'))).toBe(true);
+    cache.close();
+  });
+
   it('holds nothing when off (TTL 0)', () => {
     const cache = new KeyCache({ ttlMs: 0, maxEntries: 10 });
     cache.set('a', Buffer.from([1]));
     expect(cache.get('a')).toBeUndefined();
+    expect(cache.encoded('a', 'base64')).toBeUndefined();
     cache.close();
   });
 });

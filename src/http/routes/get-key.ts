@@ -2,7 +2,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { KeyService, ServedKey } from '../../keys/service.js';
 import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse, keyRouteSecurity } from '../schemas.js';
 import { keyOptions, recordServed } from '../security/index.js';
-import { keyBody } from './key-body.js';
+import { encodedKeyBody, keyBody } from './key-body.js';
 
 const schema = {
   summary: 'Get (or create) the data key of an id',
@@ -31,6 +31,8 @@ const schema = {
   },
 };
 
+const FROM_CACHE = { source: 'cache', created: false } as const;
+
 /** GET /key?id=<id> — the data key for the id, created on the first call. */
 export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.get('/key', { schema, config: { keyAction: 'get' } }, (request, reply) => {
@@ -40,8 +42,11 @@ export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (
       return keyBody(id, served.key, reply);
     };
     // A cached key is answered at once, without a promise: most reads are these.
-    const cached = keys.cachedKey(id);
-    if (cached) return answer(cached);
+    const cached = keys.cachedKeyBase64(id);
+    if (cached !== undefined) {
+      recordServed(request, FROM_CACHE);
+      return encodedKeyBody(id, cached, reply);
+    }
     // Creating the key of a new id needs the `create` action too (keyOptions checks it).
     return keys.getKey(id, keyOptions(request)).then(answer);
   });

@@ -108,7 +108,7 @@ export function keyOptions(request: FastifyRequest): CallOptions {
 }
 
 /** Tells the audit line which region (or the cache) the key came from, and whether it is new. */
-export function recordServed(request: FastifyRequest, served: ServedKey): void {
+export function recordServed(request: FastifyRequest, served: Pick<ServedKey, 'source' | 'created'>): void {
   accessOf(request).served = { source: served.source, created: served.created };
 }
 
