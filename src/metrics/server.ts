@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { errorBody } from '../http/errors.js';
-import { hostAllowed, type HostPolicy } from '../http/hosts.js';
+import { hostAllowed, type HostPolicy } from '../shared/hosts.js';
 import { requestIdOf } from '../http/request-id.js';
 import { clientErrorHandler } from '../http/security/client-errors.js';
 import { createServerWith, type ServerLimits } from '../http/security/server.js';

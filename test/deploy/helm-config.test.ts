@@ -61,8 +61,14 @@ describe('the rendered config.toml is one the service starts with', () => {
       allowed_hosts: ['rkms.example.com', 'rkms.rkms.svc', 'rkms', 'rkms.rkms'],
       tls: { cert: '/etc/rkms/tls/tls.crt', key: '/etc/rkms/tls/tls.key', ca: '/etc/rkms/tls/ca.crt' },
     });
-    // The other [grpc] settings are the service's defaults: the chart has no values for them.
-    expect(config.grpc).toMatchObject({ port: 9090, shutdown_timeout_ms: 8000 });
+    expect(config.grpc).toMatchObject({
+      port: 9090,
+      shutdown_timeout_ms: 8000,
+      max_concurrent_streams: 200,
+      max_connection_age_ms: 600_000,
+      keepalive_time_ms: 20_000,
+      keepalive_timeout_ms: 5_000,
+    });
     expect(config.metrics).toEqual({ port: 9100 });
     expect(config.audit).toEqual({ path: '/var/log/rkms/audit.log' });
     expect(config.rate_limit).toEqual({ requests_per_minute: 30_000, creates_per_minute: 300 });
@@ -145,6 +151,10 @@ const NUMBERS: [values: string, config: string][] = [
   ['server.maxConnections', 'server.max_connections'],
   ['server.maxRequestsPerSocket', 'server.max_requests_per_socket'],
   ['grpc.shutdownTimeoutMs', 'grpc.shutdown_timeout_ms'],
+  ['grpc.maxConcurrentStreams', 'grpc.max_concurrent_streams'],
+  ['grpc.maxConnectionAgeMs', 'grpc.max_connection_age_ms'],
+  ['grpc.keepaliveTimeMs', 'grpc.keepalive_time_ms'],
+  ['grpc.keepaliveTimeoutMs', 'grpc.keepalive_timeout_ms'],
   ['rateLimit.requestsPerMinute', 'rate_limit.requests_per_minute'],
   ['rateLimit.createsPerMinute', 'rate_limit.creates_per_minute'],
 ];

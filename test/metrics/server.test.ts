@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostPolicyFor } from '../../src/http/hosts.js';
+import { hostPolicyFor } from '../../src/shared/hosts.js';
 import { serverLimitsOf } from '../../src/http/security/index.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';

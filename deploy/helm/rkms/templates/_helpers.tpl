@@ -226,7 +226,7 @@ ca = "/etc/rkms/tls/ca.crt"
 
 [grpc]
 port = {{ int .Values.grpc.port }}
-{{- include "rkms.optionalInts" (dict "shutdown_timeout_ms" .Values.grpc.shutdownTimeoutMs) }}
+{{- include "rkms.optionalInts" (dict "shutdown_timeout_ms" .Values.grpc.shutdownTimeoutMs "max_concurrent_streams" .Values.grpc.maxConcurrentStreams "max_connection_age_ms" .Values.grpc.maxConnectionAgeMs "keepalive_time_ms" .Values.grpc.keepaliveTimeMs "keepalive_timeout_ms" .Values.grpc.keepaliveTimeoutMs) }}
 {{- end }}
 {{- if include "rkms.metricsEnabled" . }}
 
