@@ -95,6 +95,7 @@ export function requestLoggerFactory(logger: Logger) {
 }
 
 type LogArgs = Parameters<Logger['info']>;
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /**
  * A request's logger (`request.log`), made only when something logs through it at an
@@ -123,27 +124,27 @@ class LazyChild {
   }
 
   fatal(...args: LogArgs): void {
-    if (this.made || this.parent.isLevelEnabled('fatal')) this.logger().fatal(...args);
+    this.write('fatal', args);
   }
 
   error(...args: LogArgs): void {
-    if (this.made || this.parent.isLevelEnabled('error')) this.logger().error(...args);
+    this.write('error', args);
   }
 
   warn(...args: LogArgs): void {
-    if (this.made || this.parent.isLevelEnabled('warn')) this.logger().warn(...args);
+    this.write('warn', args);
   }
 
   info(...args: LogArgs): void {
-    if (this.made || this.parent.isLevelEnabled('info')) this.logger().info(...args);
+    this.write('info', args);
   }
 
   debug(...args: LogArgs): void {
-    if (this.made || this.parent.isLevelEnabled('debug')) this.logger().debug(...args);
+    this.write('debug', args);
   }
 
   trace(...args: LogArgs): void {
-    if (this.made || this.parent.isLevelEnabled('trace')) this.logger().trace(...args);
+    this.write('trace', args);
   }
 
   silent(): void {
@@ -152,6 +153,10 @@ class LazyChild {
 
   child(bindings: Bindings, options?: ChildLoggerOptions): Logger {
     return this.logger().child(bindings, options);
+  }
+
+  private write(level: LogLevel, args: LogArgs): void {
+    if (this.made || this.parent.isLevelEnabled(level)) this.logger()[level](...args);
   }
 
   private logger(): Logger {

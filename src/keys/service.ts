@@ -137,7 +137,7 @@ export class KeyService {
   }
 
   /** The id's key if this replica has it cached, at once (no store read, no KMS call); the caller owns the bytes. */
-  cachedKey(id: string): ServedKey | undefined {
+  private cachedKey(id: string): ServedKey | undefined {
     const key = this.cache.get(id);
     if (!key) return undefined;
     this.events.cacheHit?.();

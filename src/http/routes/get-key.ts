@@ -1,5 +1,5 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import type { KeyService, ServedKey } from '../../keys/service.js';
+import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse, keyRouteSecurity } from '../schemas.js';
 import { keyOptions, recordServed } from '../security/index.js';
 import { encodedKeyBody, keyBody } from './key-body.js';
@@ -37,10 +37,6 @@ const FROM_CACHE = { source: 'cache', created: false } as const;
 export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {
   app.get('/key', { schema, config: { keyAction: 'get' } }, (request, reply) => {
     const { id } = request.query;
-    const answer = (served: ServedKey) => {
-      recordServed(request, served);
-      return keyBody(id, served.key, reply);
-    };
     // A cached key is answered at once, without a promise: most reads are these.
     const cached = keys.cachedKeyBase64(id);
     if (cached !== undefined) {
@@ -48,7 +44,10 @@ export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (
       return encodedKeyBody(id, cached, reply);
     }
     // Creating the key of a new id needs the `create` action too (keyOptions checks it).
-    return keys.getKey(id, keyOptions(request)).then(answer);
+    return keys.getKey(id, keyOptions(request)).then((served) => {
+      recordServed(request, served);
+      return keyBody(id, served.key, reply);
+    });
   });
   done();
 };
