@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { getAll } from './scenarios.js';
-import { ROOT, startRkms, type RkmsOptions } from './processes.js';
+import { ROOT, startRkms, type Part, type RkmsOptions } from './processes.js';
 
 export interface MemoryResult {
   count: number;
@@ -35,9 +35,7 @@ export async function measureCachedKeys(
     await getAll(rkms.url, ids('memory-warm', WARM_UP));
     const baselineMb = await rkms.rssMb();
     await getAll(rkms.url, ids('memory', count));
-    // Let the collector catch up with the garbage of the requests themselves.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const grownMb = (await rkms.rssMb()) - baselineMb;
+    const grownMb = (await settledRssMb(rkms)) - baselineMb;
     return {
       count,
       baselineMb,
@@ -49,6 +47,31 @@ export async function measureCachedKeys(
     await rkms.stop();
   }
 }
+
+/**
+ * The RSS once the replica has gone quiet: the creating requests leave garbage that V8 keeps
+ * as heap until its memory reducer collects it, a few seconds after the allocation rate
+ * drops. What stays after that is what the cached keys cost; what a replica under load
+ * holds on top is its working garbage, which the heap limit bounds (see bench/README.md).
+ */
+async function settledRssMb(rkms: Part): Promise<number> {
+  const samples: number[] = [];
+  for (let waited = 0; waited < SETTLE_LIMIT_S; waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    samples.push(await rkms.rssMb());
+    const recent = samples.slice(-SETTLED_FOR_S);
+    if (recent.length === SETTLED_FOR_S && Math.max(...recent) - Math.min(...recent) < 1) break;
+  }
+  process.stderr.write(
+    `bench: (h) RSS while settling, MiB: ${samples.map((mb) => mb.toFixed(0)).join(' ')}\n`,
+  );
+  return samples.at(-1) ?? 0;
+}
+
+/** The RSS counts as settled when it moved less than 1 MiB over this many seconds… */
+const SETTLED_FOR_S = 10;
+/** …or after this long. */
+const SETTLE_LIMIT_S = 60;
 
 const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, n) => `${prefix}-${n}`);
 

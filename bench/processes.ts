@@ -129,8 +129,13 @@ export function startDynalite(dir: string): Promise<Part> {
 }
 
 /** The baseline: a bare Fastify route answering the same `{id, key}` body from a querystring schema. */
-export function startBareFastify(dir: string): Promise<Part> {
-  return start('bare-fastify', dir, tsx('bench/bare-server.ts'), /listening on (http:\/\/\S+)/);
+export function startBareFastify(dir: string, nodeArgs: string[] = []): Promise<Part> {
+  return start(
+    'bare-fastify',
+    dir,
+    [...nodeArgs, ...tsx('bench/bare-server.ts')],
+    /listening on (http:\/\/\S+)/,
+  );
 }
 
 export interface RkmsOptions {
@@ -144,8 +149,20 @@ export interface RkmsOptions {
   maxEntries?: number;
   /** Settings changed from the shipped config, by section (for experiments: `{ logger: { level: 'warn' } }`). */
   config?: Record<string, Record<string, unknown>>;
-  /** Extra Node.js flags, e.g. `--cpu-prof` to profile the server. */
+  /** Node.js flags after the image's (imageNodeArgs), e.g. `--cpu-prof` to profile the server. */
   nodeArgs?: string[];
+}
+
+/**
+ * The Node.js flags the image runs RKMS with (the Dockerfile's NODE_OPTIONS: the heap limit,
+ * which decides how much of a busy replica's garbage stays resident), so that the bench
+ * measures the replica as it is shipped.
+ */
+export async function imageNodeArgs(): Promise<string[]> {
+  const dockerfile = await readFile(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const options = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
+  if (options === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS="…"');
+  return options.split(' ').filter((arg) => arg !== '');
 }
 
 /** The repository's config.toml, the embedded default `npm start` runs. */
@@ -157,9 +174,9 @@ export async function shippedConfig(): Promise<Record<string, Record<string, unk
 }
 
 /**
- * `rkms serve` with the shipped config (its log level, timeouts, hedging, circuits, cache,
- * gRPC beside HTTP, the audit trail on stdout beside the log), pointed at the separate local
- * KMS and dynalite instead of the embedded ones. One thing differs: one load generator on one
+ * `rkms serve` with the image's Node.js flags and the shipped config (its log level, timeouts,
+ * hedging, circuits, cache, gRPC beside HTTP, the audit trail on stdout beside the log),
+ * pointed at the separate local KMS and dynalite instead of the embedded ones. One thing differs: one load generator on one
  * address would only measure the per-address rate limit, so it is off.
  */
 export async function startRkms(dir: string, name: string, options: RkmsOptions): Promise<Part> {
@@ -196,7 +213,7 @@ export async function startRkms(dir: string, name: string, options: RkmsOptions)
   return start(
     name,
     dir,
-    [...(options.nodeArgs ?? []), ...rkms('serve', '--config', file)],
+    [...(await imageNodeArgs()), ...(options.nodeArgs ?? []), ...rkms('serve', '--config', file)],
     /RKMS listening on (http:\/\/\S+)/,
   );
 }

@@ -12,9 +12,11 @@ export const AUDIT_WRITE_TIMEOUT_MS = 2_000;
 
 interface Pending {
   line: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+  written: Written;
 }
+
+/** Called once the line is written (no argument), or with AuditUnavailableError. */
+export type Written = (err?: AuditUnavailableError) => void;
 
 /**
  * The audit trail: one line per key operation, written before the answer leaves, so a
@@ -54,15 +56,22 @@ export class AuditTrail {
   }
 
   /** Resolves once the line is written; rejects with AuditUnavailableError otherwise. */
-  async record(record: AuditRecord): Promise<void> {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.pending.push({ line: auditLine(record), resolve, reject });
-        if (!this.writing) void this.flush();
+  record(record: AuditRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.write(record, (err) => {
+        if (err) reject(err);
+        else resolve();
       });
-    } catch (err) {
-      throw new AuditUnavailableError({ cause: err });
-    }
+    });
+  }
+
+  /**
+   * `record` for a caller that continues in a callback (the HTTP onSend hook): a cached read
+   * then makes no promise of its own on its way out.
+   */
+  write(record: AuditRecord, written: Written): void {
+    this.pending.push({ line: auditLine(record), written });
+    if (!this.writing) void this.flush();
   }
 
   /** After log rotation (SIGHUP): the file is opened again by its path. */
@@ -101,12 +110,12 @@ export class AuditTrail {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
+      let failure: AuditUnavailableError | undefined;
       try {
         await this.writeInTime(batch.map((p) => p.line).join(''));
         if (this.lastWriteFailed)
           this.logger.warn({ audit: this.sink.description }, 'audit trail writable again');
         this.lastWriteFailed = false;
-        for (const p of batch) p.resolve();
       } catch (err) {
         if (!this.lastWriteFailed) {
           this.logger.error(
@@ -115,9 +124,19 @@ export class AuditTrail {
           );
         }
         this.lastWriteFailed = true;
-        for (const p of batch) p.reject(err);
+        failure = new AuditUnavailableError({ cause: err });
       }
+      for (const p of batch) this.tell(p.written, failure);
     }
     this.writing = false;
+  }
+
+  /** A callback that throws must not keep the rest of its batch from hearing, nor stop the trail. */
+  private tell(written: Written, failure: AuditUnavailableError | undefined): void {
+    try {
+      written(failure);
+    } catch (err) {
+      this.logger.error({ err }, 'an audit line was written, but what waited for it failed');
+    }
   }
 }

@@ -17,6 +17,7 @@ import {
   withValues,
   type Dict,
 } from './chart.js';
+import { imageNodeArgs } from '../../bench/processes.js';
 import { TemplateError } from './gotemplate.js';
 import { coalescedValues, readYaml, type Manifest } from './helm.js';
 import { checkFields, validateSchema } from './kubernetes.js';
@@ -495,6 +496,23 @@ describe('Deployment, Service and Secret', () => {
     expect(() => locked({ grpc: { enabled: true, shutdownTimeoutMs: 30_000 } })).toThrow(
       /grpc\.shutdownTimeoutMs: at most server\.shutdownTimeoutMs/,
     );
+  });
+
+  it('bounds the heap as the image does, and lets extraEnv replace the flag', async () => {
+    const env = (values: Dict) =>
+      at(find(locked(values), 'Deployment'), 'spec.template.spec.containers.0.env') as Dict[];
+    const nodeOptions = (values: Dict) =>
+      env(values)
+        .filter((e) => e.name === 'NODE_OPTIONS')
+        .map((e) => e.value);
+    // The bench reads the Dockerfile's flags to start RKMS with; the chart's default is the same.
+    expect(nodeOptions({})).toEqual([(await imageNodeArgs()).join(' ')]);
+    expect(nodeOptions({ heapLimitMb: 512 })).toEqual(['--max-old-space-size=512']);
+    // Kubernetes keeps the last of two entries with one name.
+    expect(
+      nodeOptions({ extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=96' }] }).at(-1),
+    ).toBe('--max-old-space-size=96');
+    expect(schemaErrors({ heapLimitMb: 16 })).toEqual(['/heapLimitMb must be >= 64']);
   });
 
   it('spreads the replicas over zones and nodes, and runs non-root on a read-only root filesystem', () => {

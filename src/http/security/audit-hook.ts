@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest, onSendHookHandler } from 'fastify';
 import type { SecurityEvents } from '../../auth/events.js';
 import { auditOutcome, type AuditRecord } from '../../audit/record.js';
 import type { AuditTrail } from '../../audit/trail.js';
@@ -9,13 +9,14 @@ import { errorBody } from '../errors.js';
  * cannot be written leaves as 503 AuditUnavailable instead, so no key (and no result of an
  * operation) reaches a caller without its record.
  */
-export function auditOnSend(audit: AuditTrail, events: SecurityEvents) {
-  return async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+export function auditOnSend(audit: AuditTrail, events: SecurityEvents): onSendHookHandler {
+  return (request, reply, payload, done) => {
     const error = reply.statusCode >= 400 ? errorOf(payload) : undefined;
-    try {
-      await audit.record(recordOf(request, reply.statusCode, error));
-      return payload;
-    } catch (err) {
+    audit.write(recordOf(request, reply.statusCode, error), (err) => {
+      if (err === undefined) {
+        done(null, payload);
+        return;
+      }
       events.emit({ type: 'audit_failed' });
       request.log.error(
         { err, status: reply.statusCode },
@@ -25,14 +26,17 @@ export function auditOnSend(audit: AuditTrail, events: SecurityEvents) {
         .code(503)
         .removeHeader('www-authenticate')
         .headers({ 'content-type': 'application/json; charset=utf-8', 'retry-after': '5' });
-      return JSON.stringify(
-        errorBody(
-          'AuditUnavailable',
-          'the audit trail cannot be written, so no key operation is answered; retry later',
-          request.id,
+      done(
+        null,
+        JSON.stringify(
+          errorBody(
+            'AuditUnavailable',
+            'the audit trail cannot be written, so no key operation is answered; retry later',
+            request.id,
+          ),
         ),
       );
-    }
+    });
   };
 }
 

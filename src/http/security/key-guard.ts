@@ -23,13 +23,30 @@ declare module 'fastify' {
 }
 
 /** Who asks for what, on one key request; filled in as the request goes. */
-export interface KeyAccess {
-  readonly action: Action;
-  readonly authentication: Authentication;
-  /** Called before a key is created for this request: refuses a client without `create`, or over its limit. */
-  readonly beforeCreate: () => Promise<void>;
+export class KeyAccess {
   /** The key handed out: where it came from, and whether this request made it. */
-  served?: { source: string; created: boolean };
+  served: { readonly source: string; readonly created: boolean } | undefined = undefined;
+
+  constructor(
+    readonly action: Action,
+    readonly authentication: Authentication,
+    private readonly request: FastifyRequest,
+    private readonly limit: RateLimitCheck,
+  ) {}
+
+  /**
+   * Called before a key is created for this request: refuses a client without `create`, or
+   * over its limit. A promise, as KeyService awaits it; what the executor throws rejects it.
+   */
+  beforeCreate(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const client = clientOf(this.authentication);
+      const { id } = this.request.query as { id: string };
+      if (!mayCreate(client, id)) throw new CreateNotAllowedError(id, client.name);
+      this.limit(this.request, client, 'creates');
+      resolve();
+    });
+  }
 }
 
 export interface KeyGuardDeps {
@@ -55,19 +72,7 @@ export function guardKeyRoutes(scope: RkmsScope, deps: KeyGuardDeps): void {
       authorization: request.headers.authorization,
       ...peerCertificateOf(request.raw.socket),
     });
-    request.keyAccess = {
-      action,
-      authentication,
-      // A promise, as KeyService awaits it; what the executor throws rejects it.
-      beforeCreate: () =>
-        new Promise<void>((resolve) => {
-          const client = clientOf(authentication);
-          const { id } = request.query as { id: string };
-          if (!mayCreate(client, id)) throw new CreateNotAllowedError(id, client.name);
-          deps.limit(request, client, 'creates');
-          resolve();
-        }),
-    };
+    request.keyAccess = new KeyAccess(action, authentication, request, deps.limit);
     try {
       deps.limit(request, authentication.ok ? authentication.client : undefined, 'requests');
     } catch (err) {
@@ -104,12 +109,20 @@ export function guardKeyRoutes(scope: RkmsScope, deps: KeyGuardDeps): void {
 
 /** What a key route passes to KeyService: the check before a key is created for this request. */
 export function keyOptions(request: FastifyRequest): CallOptions {
-  return { log: request.log, beforeCreate: accessOf(request).beforeCreate };
+  const access = accessOf(request);
+  return { log: request.log, beforeCreate: () => access.beforeCreate() };
 }
 
-/** Tells the audit line which region (or the cache) the key came from, and whether it is new. */
+/** Where a cached key came from, the same for every cache hit. */
+export const FROM_CACHE = { source: 'cache', created: false } as const;
+
+/**
+ * Tells the audit line which region (or the cache) the key came from, and whether it is
+ * new: the two fields only, so the request holds no reference to the key itself.
+ */
 export function recordServed(request: FastifyRequest, served: Pick<ServedKey, 'source' | 'created'>): void {
-  accessOf(request).served = { source: served.source, created: served.created };
+  accessOf(request).served =
+    served === FROM_CACHE ? FROM_CACHE : { source: served.source, created: served.created };
 }
 
 export function accessOf(request: FastifyRequest): KeyAccess {
