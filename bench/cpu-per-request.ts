@@ -9,14 +9,18 @@
  *   npm run bench:cpu -- --rounds 5 --seconds 10
  *   npm run bench:cpu -- --node-args=--cpu-prof        # profiles of both servers, in the bench's temp dir
  *   npm run bench:cpu -- --level warn                  # RKMS at another log level
+ *   npm run bench:cpu -- --against c132a9c             # and the build of another commit, interleaved
+ *   npm run bench:cpu -- --against c132a9c --against-first   # the same, that build started first
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { median, runLoad } from './load.js';
 import {
+  ROOT,
   killAll,
   startBareFastify,
   startDynalite,
@@ -33,12 +37,15 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     level: { type: 'string' },
     'node-args': { type: 'string' },
+    against: { type: 'string' },
+    'against-first': { type: 'boolean', default: false },
   },
 });
 const IDS = 1000;
 const FIRST_REGION_PORT = 14_601;
 /** Linux's USER_HZ: /proc reports CPU time in hundredths of a second. */
 const TICK_US = 10_000;
+const run = promisify(execFile);
 
 function cpuMicros(part: Part): number {
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
@@ -46,7 +53,12 @@ function cpuMicros(part: Part): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
-async function measure(part: Part): Promise<{ rps: number; cpuUs: number }> {
+interface Sample {
+  rps: number;
+  cpuUs: number;
+}
+
+async function measure(part: Part): Promise<Sample> {
   const before = cpuMicros(part);
   const result = await runLoad({
     url: part.url,
@@ -57,49 +69,89 @@ async function measure(part: Part): Promise<{ rps: number; cpuUs: number }> {
   return { rps: result.rps, cpuUs: (cpuMicros(part) - before) / result.requests };
 }
 
+/** A detached worktree of `ref`, built, sharing this checkout's node_modules. */
+async function buildOf(ref: string, dir: string): Promise<string> {
+  const tree = path.join(dir, 'against');
+  await run('git', ['worktree', 'add', '--detach', tree, ref], { cwd: ROOT });
+  await symlink(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
+  await run(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: tree,
+    },
+  );
+  return tree;
+}
+
 const dir = await mkdtemp(path.join(os.tmpdir(), 'rkms-bench-cpu-'));
 const nodeArgs = values['node-args']?.split(' ') ?? [];
 const profiling = nodeArgs.includes('--cpu-prof');
 // Profiles land beside the servers' output, not in the repository.
 if (profiling) nodeArgs.push(`--cpu-prof-dir=${dir}`);
+const against = values.against === undefined ? undefined : await buildOf(values.against, dir);
 try {
   const [kms, store, bare] = await Promise.all([
     startLocalKms(dir, FIRST_REGION_PORT),
     startDynalite(dir),
     startBareFastify(dir, nodeArgs),
   ]);
-  const rkms = await startRkms(dir, 'cpu', {
-    kmsUrl: kms.url,
-    firstRegionUrl: `http://127.0.0.1:${FIRST_REGION_PORT}`,
-    storeUrl: store.url,
-    table: 'cpu',
-    ...(values.level ? { config: { logger: { level: values.level } } } : {}),
-    nodeArgs,
-  });
-  await getAll(
-    rkms.url,
-    Array.from({ length: IDS }, (_, n) => `cpu-${n}`),
-  );
+  const rkmsAt = async (name: string, root: string | undefined) => {
+    const part = await startRkms(dir, name, {
+      kmsUrl: kms.url,
+      firstRegionUrl: `http://127.0.0.1:${FIRST_REGION_PORT}`,
+      storeUrl: store.url,
+      table: name,
+      ...(values.level ? { config: { logger: { level: values.level } } } : {}),
+      nodeArgs,
+      ...(root === undefined ? {} : { root }),
+    });
+    await getAll(
+      part.url,
+      Array.from({ length: IDS }, (_, n) => `cpu-${n}`),
+    );
+    return part;
+  };
+  // Which replica starts first matters: in a run of one build against itself the one started
+  // second cost about 30% less CPU per request. Compare two builds in two runs, swapping the
+  // order with --against-first.
+  const rkmsParts: [string, Part][] = [];
+  const starts: [string, string | undefined][] = [['RKMS', undefined]];
+  if (against !== undefined) {
+    const other: [string, string] = [`RKMS ${values.against}`, against];
+    if (values['against-first']) starts.unshift(other);
+    else starts.push(other);
+  }
+  for (const [name, root] of starts)
+    rkmsParts.push([name, await rkmsAt(root === undefined ? 'cpu' : 'against', root)]);
+  const servers: [string, Part][] = [['bare Fastify', bare], ...rkmsParts];
   // A first run of each warms the JIT; it is not counted.
-  await measure(rkms);
-  await measure(bare);
-  const rounds: { rkms: { rps: number; cpuUs: number }; bare: { rps: number; cpuUs: number } }[] = [];
+  for (const [, part] of servers) await measure(part);
+  const samples = new Map<string, Sample[]>(servers.map(([name]) => [name, []]));
   for (let round = 0; round < Number(values.rounds); round++) {
-    const r = { rkms: await measure(rkms), bare: await measure(bare) };
-    rounds.push(r);
+    // Each round in the other order, so that no server always follows the same one.
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const [name, part] of order) samples.get(name)?.push(await measure(part));
     process.stderr.write(
-      `bench:cpu: RKMS ${r.rkms.rps.toFixed(0)} req/s, ${r.rkms.cpuUs.toFixed(1)} µs CPU/request; ` +
-        `bare ${r.bare.rps.toFixed(0)} req/s, ${r.bare.cpuUs.toFixed(1)} µs\n`,
+      `bench:cpu: ${servers
+        .map(([name]) => {
+          const last = samples.get(name)?.at(-1);
+          return `${name} ${last?.rps.toFixed(0)} req/s, ${last?.cpuUs.toFixed(1)} µs CPU/request`;
+        })
+        .join('; ')}\n`,
     );
   }
-  const rkmsUs = median(rounds.map((r) => r.rkms.cpuUs));
-  const bareUs = median(rounds.map((r) => r.bare.cpuUs));
-  process.stdout.write(
-    `cached reads: RKMS ${rkmsUs.toFixed(1)} µs CPU/request, bare Fastify ${bareUs.toFixed(1)} µs: ` +
-      `bare/RKMS ${(bareUs / rkmsUs).toFixed(2)} (req/s ${median(rounds.map((r) => r.rkms.rps / r.bare.rps)).toFixed(2)}×)` +
-      `${profiling ? `; profiles in ${dir}` : ''}\n`,
-  );
-  await Promise.all([rkms.stop(), kms.stop(), store.stop(), bare.stop()]);
+  const bareRps = median(samples.get('bare Fastify')?.map((s) => s.rps) ?? []);
+  for (const [name, list] of samples) {
+    const rps = median(list.map((s) => s.rps));
+    process.stdout.write(
+      `${name}: ${median(list.map((s) => s.cpuUs)).toFixed(1)} µs CPU/request, ${rps.toFixed(0)} req/s ` +
+        `(${(rps / bareRps).toFixed(2)}× bare)\n`,
+    );
+  }
+  if (profiling) process.stdout.write(`profiles in ${dir}\n`);
+  await Promise.all([...servers.map(([, part]) => part.stop()), kms.stop(), store.stop()]);
 } finally {
   killAll();
+  if (against !== undefined) await run('git', ['worktree', 'remove', '--force', against], { cwd: ROOT });
 }

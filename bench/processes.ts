@@ -88,7 +88,7 @@ async function rssMb(pid: number | undefined): Promise<number> {
 
 const tsx = (script: string, ...args: string[]) => ['--import', 'tsx', path.join(ROOT, script), ...args];
 /** `rkms` as production runs it: compiled to dist/ (`npm run build`), as the Docker image does. */
-const rkms = (...args: string[]) => [path.join(ROOT, 'dist/cli/main.js'), ...args];
+const rkms = (root: string, ...args: string[]) => [path.join(root, 'dist/cli/main.js'), ...args];
 
 /** The local KMS with one key (aliased `alias/rkms-<region>`) per region; `regionPort` gets a listener of its own. */
 export async function startLocalKms(dir: string, regionPort: number): Promise<Part> {
@@ -107,6 +107,7 @@ export async function startLocalKms(dir: string, regionPort: number): Promise<Pa
     'local-kms',
     dir,
     rkms(
+      ROOT,
       'local-kms',
       '--port',
       '0',
@@ -151,6 +152,8 @@ export interface RkmsOptions {
   config?: Record<string, Record<string, unknown>>;
   /** Node.js flags after the image's (imageNodeArgs), e.g. `--cpu-prof` to profile the server. */
   nodeArgs?: string[];
+  /** The checkout whose dist/ runs (another commit's build, to compare with); this one when absent. */
+  root?: string;
 }
 
 /**
@@ -213,7 +216,11 @@ export async function startRkms(dir: string, name: string, options: RkmsOptions)
   return start(
     name,
     dir,
-    [...(await imageNodeArgs()), ...(options.nodeArgs ?? []), ...rkms('serve', '--config', file)],
+    [
+      ...(await imageNodeArgs()),
+      ...(options.nodeArgs ?? []),
+      ...rkms(options.root ?? ROOT, 'serve', '--config', file),
+    ],
     /RKMS listening on (http:\/\/\S+)/,
   );
 }
