@@ -179,8 +179,9 @@ export async function shippedConfig(): Promise<Record<string, Record<string, unk
 /**
  * `rkms serve` with the image's Node.js flags and the shipped config (its log level, timeouts,
  * hedging, circuits, cache, gRPC beside HTTP, the audit trail on stdout beside the log),
- * pointed at the separate local KMS and dynalite instead of the embedded ones. One thing differs: one load generator on one
- * address would only measure the per-address rate limit, so it is off.
+ * pointed at the separate local KMS and dynalite instead of the embedded ones. One thing
+ * differs: one load generator on one address would only measure the per-address rate limit,
+ * so it is off.
  */
 export async function startRkms(dir: string, name: string, options: RkmsOptions): Promise<Part> {
   const shipped = await shippedConfig();

@@ -1,7 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { KeyService } from '../../keys/service.js';
 import { IdQuery, KeyBody, commonErrors, deletedError, errorResponse, keyRouteSecurity } from '../schemas.js';
-import { FROM_CACHE, keyOptions, recordServed } from '../security/index.js';
+import { keyOptions, recordServed } from '../security/index.js';
 import { encodedKeyBody, keyBody } from './key-body.js';
 
 const schema = {
@@ -30,6 +30,8 @@ const schema = {
     410: deletedError,
   },
 };
+
+const FROM_CACHE = { source: 'cache', created: false } as const;
 
 /** GET /key?id=<id> — the data key for the id, created on the first call. */
 export const getKeyRoute: FastifyPluginCallbackTypebox<{ keys: KeyService }> = (app, { keys }, done) => {

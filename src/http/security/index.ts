@@ -15,7 +15,7 @@ import { createServerWith, type ServerLimits } from './server.js';
 import { requestsPerSocket } from './socket-requests.js';
 import type { TlsCredentials } from './tls.js';
 
-export { FROM_CACHE, keyOptions, recordServed } from './key-guard.js';
+export { keyOptions, recordServed } from './key-guard.js';
 
 /** Everything the HTTP app needs to be safe to expose (issue #7). */
 export interface HttpSecurity {

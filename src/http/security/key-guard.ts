@@ -113,16 +113,12 @@ export function keyOptions(request: FastifyRequest): CallOptions {
   return { log: request.log, beforeCreate: () => access.beforeCreate() };
 }
 
-/** Where a cached key came from, the same for every cache hit. */
-export const FROM_CACHE = { source: 'cache', created: false } as const;
-
 /**
  * Tells the audit line which region (or the cache) the key came from, and whether it is
  * new: the two fields only, so the request holds no reference to the key itself.
  */
 export function recordServed(request: FastifyRequest, served: Pick<ServedKey, 'source' | 'created'>): void {
-  accessOf(request).served =
-    served === FROM_CACHE ? FROM_CACHE : { source: served.source, created: served.created };
+  accessOf(request).served = { source: served.source, created: served.created };
 }
 
 export function accessOf(request: FastifyRequest): KeyAccess {
