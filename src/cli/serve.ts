@@ -10,6 +10,7 @@ import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { createService, type Service } from './compose.js';
 import { startEmbedded, type Embedded } from './embedded.js';
 import { failureLine } from './failure-line.js';
+import { avoidPretenuring } from './garbage-collector.js';
 import { exitWith, loadConfigOrExit } from './key-parts.js';
 import { checkExposure } from './security.js';
 import { stopOnSignals } from './signals.js';
@@ -129,6 +130,7 @@ export function serveCommand(): Command {
         '\nthe start banner goes to stderr.',
     )
     .action(async (options: { config?: string }) => {
+      avoidPretenuring();
       const config = await loadConfigOrExit('serve', options.config);
       // The audit trail and the service log never share a stream: with the trail on stdout, the log takes stderr.
       const logger = createLogger(config.logger.level, lineOutput(config.audit.path === undefined ? 2 : 1));
