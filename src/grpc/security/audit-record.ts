@@ -1,4 +1,4 @@
-import { auditOutcome, type AuditRecord } from '../../audit/record.js';
+import { auditOutcome, isoTimeNow, type AuditRecord } from '../../audit/record.js';
 import type { Authentication } from '../../auth/clients.js';
 import { statusOfErrorType } from '../../http/errors.js';
 import type { CallContext, CallResult } from '../access.js';
@@ -18,7 +18,7 @@ export function auditRecordOf(
     result.ok ? (result.served ? { served: result.served } : {}) : { errorType: result.errorType },
   );
   return {
-    time: new Date().toISOString(),
+    time: isoTimeNow(),
     request_id: call.requestId,
     client: authentication?.ok ? authentication.client.name : null,
     auth: authentication?.ok ? authentication.method : 'none',

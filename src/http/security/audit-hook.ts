@@ -1,6 +1,6 @@
 import type { FastifyRequest, onSendHookHandler } from 'fastify';
 import type { SecurityEvents } from '../../auth/events.js';
-import { auditOutcome, type AuditRecord } from '../../audit/record.js';
+import { auditOutcome, isoTimeNow, type AuditRecord } from '../../audit/record.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import { errorBody } from '../errors.js';
 
@@ -55,7 +55,7 @@ function recordOf(
   );
   // Fields left undefined are not written (JSON.stringify skips them); no spread copies per request.
   return {
-    time: new Date().toISOString(),
+    time: isoTimeNow(),
     request_id: request.id,
     client: authentication?.ok ? authentication.client.name : null,
     auth: authentication?.ok ? authentication.method : 'none',
