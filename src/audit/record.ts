@@ -1,3 +1,4 @@
+import { jsonText } from '../shared/json-text.js';
 import type { Action } from '../config/security-schema.js';
 import type { AuthMethod } from '../auth/clients.js';
 
@@ -42,27 +43,18 @@ export interface AuditRecord {
  */
 export function auditLine(record: AuditRecord): string {
   let line =
-    `{"type":"audit","time":${text(record.time)},"request_id":${text(record.request_id)}` +
-    `,"client":${record.client === null ? 'null' : text(record.client)},"auth":${text(record.auth)}` +
-    `,"remote_address":${text(record.remote_address)},"action":${text(record.action)}`;
-  if (record.id !== undefined) line += `,"id":${text(record.id)}`;
-  line += `,"outcome":${text(record.outcome)}`;
-  if (record.region !== undefined) line += `,"region":${text(record.region)}`;
+    `{"type":"audit","time":${jsonText(record.time)},"request_id":${jsonText(record.request_id)}` +
+    `,"client":${record.client === null ? 'null' : jsonText(record.client)},"auth":${jsonText(record.auth)}` +
+    `,"remote_address":${jsonText(record.remote_address)},"action":${jsonText(record.action)}`;
+  if (record.id !== undefined) line += `,"id":${jsonText(record.id)}`;
+  line += `,"outcome":${jsonText(record.outcome)}`;
+  if (record.region !== undefined) line += `,"region":${jsonText(record.region)}`;
   line += `,"status":${String(record.status)}`;
-  if (record.error_type !== undefined) line += `,"error_type":${text(record.error_type)}`;
-  if (record.reason !== undefined) line += `,"reason":${text(record.reason)}`;
-  if (record.transport !== undefined) line += `,"transport":${text(record.transport)}`;
-  if (record.grpc_status !== undefined) line += `,"grpc_status":${text(record.grpc_status)}`;
+  if (record.error_type !== undefined) line += `,"error_type":${jsonText(record.error_type)}`;
+  if (record.reason !== undefined) line += `,"reason":${jsonText(record.reason)}`;
+  if (record.transport !== undefined) line += `,"transport":${jsonText(record.transport)}`;
+  if (record.grpc_status !== undefined) line += `,"grpc_status":${jsonText(record.grpc_status)}`;
   return `${line}}\n`;
-}
-
-/** What JSON.stringify would escape: control characters, quote, backslash, any surrogate. */
-// eslint-disable-next-line no-control-regex -- control characters are what it looks for
-const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
-
-/** A JSON string; ids, request ids and messages rarely need an escape, so most are quoted as they are. */
-function text(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
 let isoMs = Number.NaN;

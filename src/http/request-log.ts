@@ -7,6 +7,7 @@ import {
 } from 'fastify';
 import pino, { type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
+import { jsonText } from '../shared/json-text.js';
 import type { RkmsInstance } from './instance.js';
 
 declare module 'fastify' {
@@ -29,25 +30,19 @@ declare module 'fastify' {
  */
 export function installRequestLog(app: RkmsInstance, logger: Logger, metrics: Metrics): void {
   // The line holds only the fields set here, none of which can carry key material, so it
-  // is written by a logger on the same destination without the redaction pass every other
-  // line gets (that pass costs more than the rest of a cached read).
-  const destination = (logger as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
-  const lines = pino({ level: logger.level }, destination);
+  // skips the redaction pass every other line gets, and pino's serialization too: written
+  // field by field, as pino writes them, on the same destination (both cost more than the
+  // rest of a cached read).
+  const destination = destinationOf(logger);
+  const writes = logger.isLevelEnabled('info');
+  const bindings = rootBindings(destination);
   const complete = (route: string, request: FastifyRequest, reply: FastifyReply): void => {
     const seconds = (performance.now() - request.arrivedAt) / 1000;
     const status = reply.statusCode;
     // The route's pattern, never its URL: an id never becomes a label.
     metrics.recordHttp(route, request.method, status, seconds);
-    lines.info(
-      {
-        requestId: request.id,
-        method: request.method,
-        url: request.url,
-        status,
-        ms: Math.round(seconds * 10_000) / 10,
-      },
-      'request completed',
-    );
+    if (writes)
+      destination.write(completionLine(bindings, request, status, Math.round(seconds * 10_000) / 10));
   };
 
   app.decorateRequest('arrivedAt', 0);
@@ -68,6 +63,37 @@ export function installRequestLog(app: RkmsInstance, logger: Logger, metrics: Me
     if (request.is404) complete('unmatched', request, reply);
     done(null, payload);
   });
+}
+
+function destinationOf(logger: Logger): pino.DestinationStream {
+  const stream = (logger as unknown as Record<symbol, pino.DestinationStream | undefined>)[
+    pino.symbols.streamSym
+  ];
+  if (!stream) throw new Error('the service logger has no destination stream');
+  return stream;
+}
+
+/** What pino writes after a line's level and time: the process's bindings (pid, hostname). */
+function rootBindings(destination: pino.DestinationStream): string {
+  const root = pino({}, destination) as unknown as Record<symbol, string | undefined>;
+  return root[pino.symbols.chindingsSym] ?? '';
+}
+
+/**
+ * The line `pino().info({ requestId, method, url, status, ms }, 'request completed')`
+ * writes, byte for byte (test/http/request-log.test.ts compares them).
+ */
+export function completionLine(
+  bindings: string,
+  request: Pick<FastifyRequest, 'id' | 'method' | 'url'>,
+  status: number,
+  ms: number,
+): string {
+  return (
+    `{"level":30,"time":${String(Date.now())}${bindings},"requestId":${jsonText(request.id)}` +
+    `,"method":${jsonText(request.method)},"url":${jsonText(request.url)},"status":${String(status)}` +
+    `,"ms":${String(ms)},"msg":"request completed"}\n`
+  );
 }
 
 /**
