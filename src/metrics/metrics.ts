@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SecurityEvent } from '../auth/events.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
+import { CounterTallies, HistogramTallies, type CountTally, type HistogramTally } from './tallies.js';
 
 /** What the circuit gauges read at scrape time. */
 export interface MetricsSources {
@@ -19,19 +20,17 @@ const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
-    name: 'rkms_http_requests_total',
-    help: 'HTTP requests answered, by route pattern, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: 'rkms_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by route pattern and method',
-    labelNames: ['route', 'method'] as const,
-    buckets: SECONDS,
-    registers: [this.registry],
-  });
+  private readonly httpRequests = new CounterTallies(
+    'rkms_http_requests_total',
+    'HTTP requests answered, by route pattern, method and status',
+    this.registry,
+  );
+  private readonly httpDuration = new HistogramTallies(
+    'rkms_http_request_duration_seconds',
+    'Time to answer an HTTP request, by route pattern and method',
+    SECONDS,
+    this.registry,
+  );
   readonly grpcRequests = new Counter({
     name: 'rkms_grpc_requests_total',
     help: 'gRPC calls of rkms.v1.Rkms answered, by method (GetKey, CreateKey, DeleteKey, RestoreKey) and status code (OK, NOT_FOUND, ...)',
@@ -161,25 +160,22 @@ export class Metrics {
     });
   }
 
-  /** One answered HTTP request. The labelled series are looked up once per route, method and status. */
+  /** One answered HTTP request. The tallies are looked up once per route, method and status. */
   recordHttp(route: string, method: string, status: number, seconds: number): void {
     const key = `${method} ${route} ${status}`;
     let series = this.httpSeries.get(key);
     if (!series) {
       series = {
-        count: this.httpRequests.labels({ route, method, status }),
-        duration: this.httpDuration.labels({ route, method }),
+        count: this.httpRequests.of({ route, method, status }),
+        duration: this.httpDuration.of({ route, method }),
       };
       this.httpSeries.set(key, series);
     }
-    series.count.inc();
+    series.count.value += 1;
     series.duration.observe(seconds);
   }
 
-  private readonly httpSeries = new Map<
-    string,
-    { count: { inc(): void }; duration: { observe(value: number): void } }
-  >();
+  private readonly httpSeries = new Map<string, { count: CountTally; duration: HistogramTally }>();
 
   /** One answered gRPC call: method and code are bounded sets, never the id. */
   readonly onGrpcCall = (call: { method: string; code: string; seconds: number }): void => {
