@@ -112,8 +112,8 @@ try {
     );
     return part;
   };
-  // Which replica starts first matters: in a run of one build against itself the one started
-  // second cost about 30% less CPU per request. Compare two builds in two runs, swapping the
+  // Two replicas of one build still differ by up to 10% in CPU per request, for as long as
+  // they run (see bench/README.md): compare two builds in two runs at least, swapping the
   // order with --against-first.
   const rkmsParts: [string, Part][] = [];
   const starts: [string, string | undefined][] = [['RKMS', undefined]];
