@@ -57,6 +57,21 @@ const installedVersion = (name: string) =>
     }
   ).version;
 
+/**
+ * The package's dependencies at the versions this checkout installed and tested. What is
+ * checked here is the package, not the registry's newest releases: those can depend on a
+ * version the registry does not hold yet (seen: @aws-sdk/client-dynamodb 3.1178.0 needing
+ * an @aws-sdk/middleware-endpoint-discovery that was not published), and the install fails.
+ */
+function testedVersions(): Record<string, string> {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
+  };
+  const names = Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies });
+  return Object.fromEntries(names.map((name) => [name, installedVersion(name)]));
+}
+
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'rkms-package-'));
   await sh('npm', ['run', 'build'], ROOT);
@@ -69,7 +84,7 @@ beforeAll(async () => {
   mkdirSync(scratch);
   writeFileSync(
     path.join(scratch, 'package.json'),
-    JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }),
+    JSON.stringify({ name: 'scratch-app', private: true, type: 'module', overrides: testedVersions() }),
   );
   await sh(
     'npm',
