@@ -11,6 +11,7 @@
  *   npm run bench:cpu -- --level warn                  # RKMS at another log level
  *   npm run bench:cpu -- --against c132a9c             # and the build of another commit, interleaved
  *   npm run bench:cpu -- --against c132a9c --against-first   # the same, that build started first
+ *   npm run bench:cpu -- --replicas 2 --against c132a9c       # two replicas of each build
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     'node-args': { type: 'string' },
     against: { type: 'string' },
     'against-first': { type: 'boolean', default: false },
+    replicas: { type: 'string', default: '1' },
   },
 });
 const IDS = 1000;
@@ -113,8 +115,8 @@ try {
     return part;
   };
   // Two replicas of one build still differ by up to 10% in CPU per request, for as long as
-  // they run (see bench/README.md): compare two builds in two runs at least, swapping the
-  // order with --against-first.
+  // they run (see bench/README.md): compare two builds with --replicas 2 or more, and swap
+  // the order with --against-first.
   const rkmsParts: [string, Part][] = [];
   const starts: [string, string | undefined][] = [['RKMS', undefined]];
   if (against !== undefined) {
@@ -122,8 +124,13 @@ try {
     if (values['against-first']) starts.unshift(other);
     else starts.push(other);
   }
-  for (const [name, root] of starts)
-    rkmsParts.push([name, await rkmsAt(root === undefined ? 'cpu' : 'against', root)]);
+  const replicas = Number(values.replicas);
+  for (let replica = 1; replica <= replicas; replica++) {
+    for (const [name, root] of starts) {
+      const label = replicas === 1 ? name : `${name} #${replica}`;
+      rkmsParts.push([label, await rkmsAt(`${root === undefined ? 'cpu' : 'against'}_${replica}`, root)]);
+    }
+  }
   const servers: [string, Part][] = [['bare Fastify', bare], ...rkmsParts];
   // A first run of each warms the JIT; it is not counted.
   for (const [, part] of servers) await measure(part);
