@@ -19,7 +19,7 @@ RUN --mount=type=cache,target=/root/.npm \
 FROM ${NODE_IMAGE} AS runtime
 # NODE_OPTIONS bounds V8's old generation. Without a bound V8 sizes the heap from
 # the machine and lets a busy replica's garbage stay resident: 100,000 cached
-# keys grew the RSS by 134 MB without it and by 41 MB with this one (bench/,
+# keys grew the RSS by 134 MB without it and by 40–46 MB with it (bench/,
 # scenario h; one cached key holds about 300 bytes). The Helm chart sets the
 # same flag from heapLimitMb; the benchmark starts RKMS with this line's value.
 ENV NODE_ENV=production \
