@@ -69,12 +69,14 @@ export class Metrics {
     labelNames: ['region'] as const,
     registers: [this.registry],
   });
-  readonly cacheLookups = new Counter({
-    name: 'rkms_cache_lookups_total',
-    help: 'Key cache lookups by result (hit, miss)',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
+  // A tally, like the HTTP metrics: every cached read counts a hit.
+  private readonly cacheLookups = new CounterTallies(
+    'rkms_cache_lookups_total',
+    'Key cache lookups by result (hit, miss)',
+    this.registry,
+  );
+  private readonly cacheHits = this.cacheLookups.of({ result: 'hit' });
+  private readonly cacheMisses = this.cacheLookups.of({ result: 'miss' });
   readonly merged = new Counter({
     name: 'rkms_single_flight_merged_total',
     help: 'Requests that joined a load of the same id already in flight',
@@ -233,10 +235,10 @@ export class Metrics {
 
   readonly keyEvents = {
     cacheHit: (): void => {
-      this.cacheLookups.inc({ result: 'hit' });
+      this.cacheHits.value += 1;
     },
     cacheMiss: (): void => {
-      this.cacheLookups.inc({ result: 'miss' });
+      this.cacheMisses.value += 1;
     },
     merged: (): void => {
       this.merged.inc();
