@@ -13,9 +13,9 @@ interface Exported {
 }
 
 /**
- * A counter or histogram updated on every HTTP request. prom-client's own check, order and
- * hash their labels on every update (a cached read's largest cost after the socket); a
- * tally is found once per label set and then updated in place. prom-client's registry
+ * A counter or histogram updated on every cached read (the HTTP metrics, the cache
+ * lookups). prom-client's own check, order and hash their labels on every update; a tally
+ * is found once per label set and then updated in place. prom-client's registry
  * still formats them with every other metric, from `get()`.
  */
 abstract class Tallies<T> {

@@ -53,7 +53,7 @@ function recordOf(
     action,
     status < 300 ? (access?.served ? { served: access.served } : {}) : { errorType: error?.type ?? '' },
   );
-  // Fields left undefined are not written (JSON.stringify skips them); no spread copies per request.
+  // Fields left undefined are not written (auditLine skips them); no spread copies per request.
   return {
     time: isoTimeNow(),
     request_id: request.id,
