@@ -1,11 +1,16 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { lineOutput, type LineOutput } from '../config/line-output.js';
+import { lineOutput, type LineOutput, type LineWritten } from '../config/line-output.js';
 
 /** Where audit lines go. `write` resolves once the operating system has the bytes. */
 export interface AuditSink {
   readonly description: string;
   write(data: string): Promise<void>;
+  /**
+   * For a sink that gathers the lines of a turn into one write itself: queues one line and
+   * tells `written` once it is written (or why not). The trail then adds no batching of its own.
+   */
+  append?(line: string, written: LineWritten): void;
   /** Opens the destination again (after log rotation). */
   reopen(): Promise<void>;
   close(): Promise<void>;
@@ -96,6 +101,14 @@ export class StdoutSink implements AuditSink {
 
   write(data: string): Promise<void> {
     return this.output.writeConfirmed(data);
+  }
+
+  /**
+   * The lines of a turn leave in the turn's one write to stdout, and the answers waiting
+   * for them go out in that same turn.
+   */
+  append(line: string, written: LineWritten): void {
+    this.output.writeThen(line, written);
   }
 
   reopen(): Promise<void> {

@@ -22,7 +22,8 @@ export type Written = (err?: AuditUnavailableError) => void;
  * The audit trail: one line per key operation, written before the answer leaves, so a
  * key is never handed out without its record (Vault's audit devices fail the same way).
  * Lines that arrive while a write is under way go out together in the next write: one
- * system call for a burst, in arrival order, never interleaved.
+ * system call for a burst, in arrival order, never interleaved. A sink that gathers lines
+ * itself (stdout, once per event-loop turn) gets each line as it comes.
  */
 export class AuditTrail {
   private pending: Pending[] = [];
@@ -70,7 +71,17 @@ export class AuditTrail {
    * then makes no promise of its own on its way out.
    */
   write(record: AuditRecord, written: Written): void {
-    this.pending.push({ line: auditLine(record), written });
+    const line = auditLine(record);
+    if (this.sink.append) {
+      // The lines of requests read in one turn are written together at its end, and their
+      // answers leave then: a batch of the trail's own would hold all but the first for
+      // another turn.
+      this.sink.append(line, (err) => {
+        this.tell(written, this.settled(err));
+      });
+      return;
+    }
+    this.pending.push({ line, written });
     if (!this.writing) void this.flush();
   }
 
@@ -113,22 +124,31 @@ export class AuditTrail {
       let failure: AuditUnavailableError | undefined;
       try {
         await this.writeInTime(batch.map((p) => p.line).join(''));
-        if (this.lastWriteFailed)
-          this.logger.warn({ audit: this.sink.description }, 'audit trail writable again');
-        this.lastWriteFailed = false;
+        failure = this.settled(undefined);
       } catch (err) {
-        if (!this.lastWriteFailed) {
-          this.logger.error(
-            { audit: this.sink.description, err },
-            'cannot write the audit trail: key operations are refused until it can be written',
-          );
-        }
-        this.lastWriteFailed = true;
-        failure = new AuditUnavailableError({ cause: err });
+        failure = this.settled(err);
       }
       for (const p of batch) this.tell(p.written, failure);
     }
     this.writing = false;
+  }
+
+  /** Notes how a write ended, saying so when the trail breaks or comes back; what its lines' callers hear. */
+  private settled(err: unknown): AuditUnavailableError | undefined {
+    if (err === undefined) {
+      if (this.lastWriteFailed)
+        this.logger.warn({ audit: this.sink.description }, 'audit trail writable again');
+      this.lastWriteFailed = false;
+      return undefined;
+    }
+    if (!this.lastWriteFailed) {
+      this.logger.error(
+        { audit: this.sink.description, err },
+        'cannot write the audit trail: key operations are refused until it can be written',
+      );
+    }
+    this.lastWriteFailed = true;
+    return new AuditUnavailableError({ cause: err });
   }
 
   /** A callback that throws must not keep the rest of its batch from hearing, nor stop the trail. */

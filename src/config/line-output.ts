@@ -4,10 +4,8 @@ import { writeSync } from 'node:fs';
 const STALL_LIMIT_MS = 10_000;
 const STALL_PAUSE_MS = 5;
 
-interface Waiting {
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+/** Told once the text it waited for is written (no argument), or why it could not be. */
+export type LineWritten = (err?: Error) => void;
 
 /**
  * Lines for one file descriptor (stdout, stderr), written together once per event-loop
@@ -18,7 +16,7 @@ interface Waiting {
  */
 export class LineOutput {
   private chunks: string[] = [];
-  private waiting: Waiting[] = [];
+  private waiting: LineWritten[] = [];
   private scheduled = false;
 
   constructor(private readonly fd: number) {}
@@ -35,11 +33,23 @@ export class LineOutput {
     return true;
   }
 
+  /**
+   * Queues text and tells `written` once the operating system has it, or why it could not
+   * be written, in the same turn: what waits for it goes on at once, with no promise between.
+   * `written` must not throw.
+   */
+  writeThen(text: string, written: LineWritten): void {
+    this.waiting.push(written);
+    this.write(text);
+  }
+
   /** Queues text and resolves once the operating system has it; rejects if it could not be written. */
   writeConfirmed(text: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.write(text);
+      this.writeThen(text, (err) => {
+        if (err === undefined) resolve();
+        else reject(err);
+      });
     });
   }
 
@@ -54,10 +64,11 @@ export class LineOutput {
     try {
       writeAll(this.fd, data);
     } catch (err) {
-      for (const w of waiting) w.reject(err);
+      // writeSync throws Node's system errors.
+      for (const written of waiting) written(err as Error);
       return;
     }
-    for (const w of waiting) w.resolve();
+    for (const written of waiting) written();
   }
 }
 

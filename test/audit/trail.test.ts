@@ -107,6 +107,49 @@ describe('AuditTrail', () => {
     closeSync(full);
   });
 
+  it('on stdout, writes the lines of one turn in that turn and tells every caller in it', async () => {
+    const file = path.join(dir, 'turn.log');
+    const fd = openSync(file, 'w');
+    const trail = new AuditTrail(new StdoutSink(new LineOutput(fd)), logger);
+    const told: string[] = [];
+    for (let i = 0; i < 20; i++)
+      trail.write(record(String(i)), (err) => told.push(err ? 'failed' : String(i)));
+    // One turn later (the output's setImmediate), every answer may leave: none waits for
+    // a batch of the trail's own behind the first.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(told).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(20);
+    closeSync(fd);
+  });
+
+  it('with a sink that gathers lines itself, refuses while it fails and recovers with the next line that lands', async () => {
+    const lines: string[] = [];
+    let broken = true;
+    const sink: AuditSink = {
+      description: 'gathering',
+      write: () => Promise.reject(new Error('the trail uses append with this sink')),
+      append: (line, written) => {
+        setImmediate(() => {
+          if (broken) {
+            written(new Error('EPIPE: broken pipe'));
+            return;
+          }
+          lines.push(line);
+          written();
+        });
+      },
+      reopen: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const trail = new AuditTrail(sink, logger);
+    await expect(trail.record(record('lost'))).rejects.toThrow(AuditUnavailableError);
+    expect(trail.healthy).toBe(false);
+    broken = false;
+    await trail.record(record('kept'));
+    expect(trail.healthy).toBe(true);
+    expect(lines.map((line) => (JSON.parse(line) as AuditRecord).id)).toEqual(['kept']);
+  });
+
   it('withholds the answers of a write that hangs, and refuses until it settles', async () => {
     let finish: () => void = () => undefined;
     let writes = 0;
