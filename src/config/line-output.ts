@@ -57,7 +57,7 @@ export class LineOutput {
   flush(): void {
     this.scheduled = false;
     if (this.chunks.length === 0) return;
-    const data = Buffer.from(this.chunks.join(''), 'utf8');
+    const data = this.chunks.join('');
     const waiting = this.waiting;
     this.chunks = [];
     this.waiting = [];
@@ -72,8 +72,19 @@ export class LineOutput {
   }
 }
 
-function writeAll(fd: number, data: Buffer): void {
-  let offset = 0;
+function writeAll(fd: number, text: string): void {
+  // The string goes to the system call as it is: most writes land whole, with no Buffer made.
+  let written = 0;
+  try {
+    written = writeSync(fd, text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+  }
+  if (written < Buffer.byteLength(text, 'utf8')) writeRest(fd, Buffer.from(text, 'utf8'), written);
+}
+
+function writeRest(fd: number, data: Buffer, from: number): void {
+  let offset = from;
   let stalledMs = 0;
   while (offset < data.length) {
     try {
