@@ -19,7 +19,7 @@ import { mkdtemp, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { median, runLoad } from './load.js';
+import { median, PathSequence, runLoad } from './load.js';
 import {
   ROOT,
   killAll,
@@ -66,7 +66,7 @@ async function measure(part: Part): Promise<Sample> {
     url: part.url,
     connections: Number(values.connections),
     durationSeconds: Number(values.seconds),
-    pathOf: (n) => `/key?id=cpu-${n % IDS}`,
+    paths: new PathSequence((n) => `/key?id=cpu-${n % IDS}`),
   });
   return { rps: result.rps, cpuUs: (cpuMicros(part) - before) / result.requests };
 }

@@ -5,8 +5,8 @@ export interface LoadOptions {
   url: string;
   connections: number;
   durationSeconds: number;
-  /** The path of the n-th request. */
-  pathOf: (n: number) => string;
+  /** Where the run's requests go; a sequence shared by several runs goes on where the last one stopped. */
+  paths: PathSequence;
   /** The local KMS whose counters say how many KMS calls the run cost. */
   kmsUrl?: string;
 }
@@ -42,14 +42,28 @@ export function callsBetween(before: Counters, after: Counters): Record<string, 
   return calls;
 }
 
+/**
+ * The paths of a scenario's requests, numbered across all of its runs against one server:
+ * the runs of a new-ids scenario each ask for ids no run asked for before (numbering them
+ * again from 0 in every run made every run but the first read keys the first had created).
+ */
+export class PathSequence {
+  private n = 0;
+
+  constructor(private readonly pathOf: (n: number) => string) {}
+
+  next(): string {
+    return this.pathOf(this.n++);
+  }
+}
+
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const before = options.kmsUrl ? await kmsCounters(options.kmsUrl) : undefined;
-  let n = 0;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: options.pathOf(n++) }) }],
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: options.paths.next() }) }],
   });
   const requests = result.requests.total;
   const kmsCalls = before && options.kmsUrl ? callsBetween(before, await kmsCounters(options.kmsUrl)) : {};

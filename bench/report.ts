@@ -1,7 +1,7 @@
 /** The results as Markdown, and their place in bench/README.md between the results markers. */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { MemoryResult } from './memory.js';
-import type { Row } from './scenarios.js';
+import type { Row, RunPattern } from './scenarios.js';
 
 export const BEGIN = '<!-- results: written by `npm run bench -- --record` -->';
 export const END = '<!-- end of results -->';
@@ -15,8 +15,13 @@ export interface Machine {
   command: string;
   logLevel: string;
   connections: number;
-  durationSeconds: number;
-  rounds: number;
+  runs: RunPattern;
+  cachedReadRuns: RunPattern;
+}
+
+function patternText({ rounds, durationSeconds, warmupSeconds }: RunPattern): string {
+  const pairs = rounds === 1 ? 'one pair' : `medians of ${rounds} interleaved pairs`;
+  return `${pairs} of ${durationSeconds} s runs${warmupSeconds > 0 ? `, after a ${warmupSeconds} s warm-up of each server` : ''}`;
 }
 
 const fixed = (n: number | undefined, digits: number) => (n === undefined ? '–' : n.toFixed(digits));
@@ -24,8 +29,8 @@ const fixed = (n: number | undefined, digits: number) => (n === undefined ? '–
 export function resultsMarkdown(machine: Machine, rows: readonly Row[], memory: MemoryResult | undefined) {
   const lines = [
     `Recorded ${machine.date} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}, ` +
-      `with \`${machine.command}\`: ${machine.connections} connections, ${machine.durationSeconds} s per run, ` +
-      `medians of ${machine.rounds} interleaved runs; RKMS at the shipped config's log level (\`${machine.logLevel}\`).`,
+      `with \`${machine.command}\`: ${machine.connections} connections; (a) ${patternText(machine.cachedReadRuns)}, ` +
+      `the others ${patternText(machine.runs)}; RKMS at the shipped config's log level (\`${machine.logLevel}\`).`,
     '',
     '![RKMS and the bare Fastify route, requests per second](chart.svg)',
     '',

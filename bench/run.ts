@@ -50,8 +50,12 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'rkms-bench-'));
 const settings: BenchSettings = {
   dir,
   connections: Number(values.connections),
-  durationSeconds: quick ? 3 : 10,
-  rounds: quick ? 1 : 3,
+  runs: quick
+    ? { rounds: 1, durationSeconds: 3, warmupSeconds: 0 }
+    : { rounds: 3, durationSeconds: 10, warmupSeconds: 0 },
+  cachedReadRuns: quick
+    ? { rounds: 1, durationSeconds: 3, warmupSeconds: 1 }
+    : { rounds: 7, durationSeconds: 4, warmupSeconds: 5 },
   ids: 1000,
   raceIds: quick ? 100 : 1000,
   cachedKeys: quick ? 10_000 : 100_000,
@@ -128,8 +132,8 @@ const results = resultsMarkdown(
     command: `npm run bench${quick ? ' -- --quick' : ''}`,
     logLevel: await shippedLogLevel(),
     connections: settings.connections,
-    durationSeconds: settings.durationSeconds,
-    rounds: settings.rounds,
+    runs: settings.runs,
+    cachedReadRuns: settings.cachedReadRuns,
   },
   rows,
   memory,

@@ -3,15 +3,28 @@
  * local KMS and dynalite, and pairs every RKMS run with a run of the bare Fastify route in
  * the same pattern, interleaved, keeping the medians.
  */
-import { callsBetween, kmsCounters, median, runLoad, type LoadResult } from './load.js';
+import { callsBetween, kmsCounters, median, PathSequence, runLoad, type LoadResult } from './load.js';
 import { startRkms, REGIONS, type Part, type RkmsOptions } from './processes.js';
+
+/** How a scenario's load runs are laid out. */
+export interface RunPattern {
+  /** Interleaved RKMS/bare pairs; the medians are reported. */
+  rounds: number;
+  durationSeconds: number;
+  /** An unmeasured run against each server first, so that JIT compilation has settled (0: none). */
+  warmupSeconds: number;
+}
 
 export interface BenchSettings {
   dir: string;
   connections: number;
-  durationSeconds: number;
-  /** Interleaved RKMS/bare pairs per scenario; the medians are reported. */
-  rounds: number;
+  /** Every scenario's pattern but (a)'s. */
+  runs: RunPattern;
+  /**
+   * (a)'s: the ratio its target is about moves with the machine from one minute to the next,
+   * so more, shorter pairs, in alternating order, after a warm-up.
+   */
+  cachedReadRuns: RunPattern;
   /** Existing ids the read scenarios rotate over. */
   ids: number;
   /** New ids the three replicas race for, in (g). */
@@ -58,16 +71,39 @@ export class Scenarios {
     };
   }
 
-  /** Medians of `rounds` interleaved runs: bare, RKMS, bare, RKMS, ... */
-  private async compare(target: Part, pathOf: (n: number) => string): Promise<[LoadResult, LoadResult]> {
-    const { connections, durationSeconds, rounds } = this.settings;
+  /**
+   * Medians of `rounds` interleaved pairs, the bare route first in one pair and RKMS first
+   * in the next (bare, RKMS, RKMS, bare, ...): a machine that speeds up or slows down over
+   * the pairs favours neither.
+   */
+  private async compare(
+    target: Part,
+    pathOf: (n: number) => string,
+    { rounds, durationSeconds, warmupSeconds } = this.settings.runs,
+  ): Promise<[LoadResult, LoadResult]> {
+    const { connections } = this.settings;
+    const barePaths = new PathSequence(pathOf);
+    const rkmsPaths = new PathSequence(pathOf);
+    const runBare = (seconds: number) =>
+      runLoad({ url: this.parts.bare.url, connections, durationSeconds: seconds, paths: barePaths });
+    const runRkms = (seconds: number) =>
+      runLoad({
+        url: target.url,
+        connections,
+        durationSeconds: seconds,
+        paths: rkmsPaths,
+        kmsUrl: this.parts.kms.url,
+      });
+    if (warmupSeconds > 0) {
+      await runBare(warmupSeconds);
+      await runRkms(warmupSeconds);
+    }
     const rkms: LoadResult[] = [];
     const bare: LoadResult[] = [];
     for (let round = 0; round < rounds; round++) {
-      bare.push(await runLoad({ url: this.parts.bare.url, connections, durationSeconds, pathOf }));
-      rkms.push(
-        await runLoad({ url: target.url, connections, durationSeconds, pathOf, kmsUrl: this.parts.kms.url }),
-      );
+      if (round % 2 === 0) bare.push(await runBare(durationSeconds));
+      rkms.push(await runRkms(durationSeconds));
+      if (round % 2 === 1) bare.push(await runBare(durationSeconds));
     }
     return [medianOf(rkms), medianOf(bare)];
   }
@@ -99,7 +135,11 @@ export class Scenarios {
         rkms.url,
         Array.from({ length: ids }, (_, n) => existingId(n, ids)),
       );
-      const [result, bare] = await this.compare(rkms, (n) => `/key?id=${existingId(n, ids)}`);
+      const [result, bare] = await this.compare(
+        rkms,
+        (n) => `/key?id=${existingId(n, ids)}`,
+        this.settings.cachedReadRuns,
+      );
       return row('a', `cached reads, ${ids} existing ids`, result, bare);
     });
   }
