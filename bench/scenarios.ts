@@ -22,7 +22,7 @@ export interface BenchSettings {
   runs: RunPattern;
   /**
    * (a)'s: the ratio its target is about moves with the machine from one minute to the next,
-   * so more, shorter pairs, in alternating order, after a warm-up.
+   * so more, shorter pairs, after a warm-up.
    */
   cachedReadRuns: RunPattern;
   /** Existing ids the read scenarios rotate over. */
