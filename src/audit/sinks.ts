@@ -99,8 +99,14 @@ export class StdoutSink implements AuditSink {
 
   constructor(private readonly output: LineOutput = lineOutput(1)) {}
 
+  /** The trail uses `append`; this is the same write, as a promise, for the AuditSink interface. */
   write(data: string): Promise<void> {
-    return this.output.writeConfirmed(data);
+    return new Promise((resolve, reject) => {
+      this.append(data, (err) => {
+        if (err === undefined) resolve();
+        else reject(err);
+      });
+    });
   }
 
   /**

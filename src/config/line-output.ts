@@ -43,16 +43,6 @@ export class LineOutput {
     this.write(text);
   }
 
-  /** Queues text and resolves once the operating system has it; rejects if it could not be written. */
-  writeConfirmed(text: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.writeThen(text, (err) => {
-        if (err === undefined) resolve();
-        else reject(err);
-      });
-    });
-  }
-
   /** Writes what is queued, now. */
   flush(): void {
     this.scheduled = false;
