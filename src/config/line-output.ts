@@ -8,48 +8,72 @@ const STALL_PAUSE_MS = 5;
 export type LineWritten = (err?: Error) => void;
 
 /**
- * Lines for one file descriptor (stdout, stderr), written together once per event-loop
- * turn: under load one system call carries the lines of many requests instead of one call
- * per line, and no line waits longer than the turn it was written in. Whatever writes to
- * the same descriptor in this process (the service log, an audit trail on stdout) goes
- * through the same LineOutput, so lines are written whole and in order, never interleaved.
+ * How long a line that nothing waits for (the service log's) may sit before it is written.
+ * Under load it then shares one system call with the lines of many turns, not of one: a
+ * write to a pipe or file costs more than the rest of a cached read's line.
+ */
+export const UNAWAITED_FLUSH_MS = 20;
+/** Queued text past which it is written at the end of the turn, whatever waits for it. */
+const MAX_QUEUED_CHARS = 64 * 1024;
+
+/**
+ * Lines for one file descriptor (stdout, stderr), gathered into few system calls. A line
+ * something waits for (an audit line, whose answer leaves only once it is written) is
+ * written at the end of the event-loop turn it was queued in; a line nothing waits for
+ * (the service log) within UNAWAITED_FLUSH_MS, or sooner, with the next awaited one.
+ * Whatever writes to the same descriptor in this process (the service log, an audit trail
+ * on stdout) goes through the same LineOutput, so lines are written whole and in order,
+ * never interleaved; what is queued is written before the process exits.
  */
 export class LineOutput {
   private chunks: string[] = [];
+  private queuedChars = 0;
   private waiting: LineWritten[] = [];
-  private scheduled = false;
+  private turnFlush = false;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly unawaitedFlushMs = UNAWAITED_FLUSH_MS,
+  ) {}
 
-  /** Queues text (whole lines) for this turn's write; pino's destination interface. */
+  /** Queues text (whole lines) that nothing waits for; pino's destination interface. */
   write(text: string): boolean {
-    this.chunks.push(text);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
+    this.queue(text);
+    if (this.queuedChars >= MAX_QUEUED_CHARS) this.flushThisTurn();
+    else if (!this.turnFlush && this.timer === undefined) {
+      this.timer = setTimeout(() => {
         this.flush();
-      });
+      }, this.unawaitedFlushMs);
+      // Queued lines never hold the process open: they are written on exit.
+      this.timer.unref();
     }
     return true;
   }
 
   /**
    * Queues text and tells `written` once the operating system has it, or why it could not
-   * be written, in the same turn: what waits for it goes on at once, with no promise between.
-   * `written` must not throw.
+   * be written, at the end of this turn: what waits for it goes on at once, with no promise
+   * between. `written` must not throw.
    */
   writeThen(text: string, written: LineWritten): void {
+    this.queue(text);
     this.waiting.push(written);
-    this.write(text);
+    this.flushThisTurn();
   }
 
   /** Writes what is queued, now. */
   flush(): void {
-    this.scheduled = false;
+    this.turnFlush = false;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (this.chunks.length === 0) return;
     const data = this.chunks.join('');
     const waiting = this.waiting;
     this.chunks = [];
+    this.queuedChars = 0;
     this.waiting = [];
     try {
       writeAll(this.fd, data);
@@ -59,6 +83,19 @@ export class LineOutput {
       return;
     }
     for (const written of waiting) written();
+  }
+
+  private flushThisTurn(): void {
+    if (this.turnFlush) return;
+    this.turnFlush = true;
+    setImmediate(() => {
+      this.flush();
+    });
+  }
+
+  private queue(text: string): void {
+    this.chunks.push(text);
+    this.queuedChars += text.length;
   }
 }
 

@@ -1,10 +1,14 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineOutput } from '../../src/config/line-output.js';
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 let dir: string;
 beforeAll(async () => {
@@ -36,5 +40,53 @@ describe('LineOutput', () => {
     reader.stdin.end();
     await once(reader, 'exit');
     expect(await readFile(copy, 'utf8')).toBe(lines.join(''));
+  });
+
+  it('writes a line nothing waits for within its delay, not in its own turn', async () => {
+    const file = path.join(dir, 'unawaited.txt');
+    const fd = openSync(file, 'w');
+    try {
+      const output = new LineOutput(fd, 50);
+      output.write('one\n');
+      output.write('two\n');
+      await nextTurn();
+      expect(readFileSync(file, 'utf8')).toBe('');
+      await expect.poll(() => readFileSync(file, 'utf8'), { timeout: 10_000 }).toBe('one\ntwo\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('writes lines nothing waits for with the next awaited line, in order, at the end of its turn', async () => {
+    const file = path.join(dir, 'awaited.txt');
+    const fd = openSync(file, 'w');
+    try {
+      // A delay no test outlives: only the awaited line can have written the first one.
+      const output = new LineOutput(fd, 3_600_000);
+      output.write('log\n');
+      const told: (Error | undefined)[] = [];
+      output.writeThen('audit\n', (err) => told.push(err));
+      output.write('log after\n');
+      expect(readFileSync(file, 'utf8')).toBe('');
+      await nextTurn();
+      expect(told).toEqual([undefined]);
+      expect(readFileSync(file, 'utf8')).toBe('log\naudit\nlog after\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('writes what is queued before the process exits', async () => {
+    const script = [
+      `const { lineOutput } = await import(${JSON.stringify(new URL('../../src/config/line-output.ts', import.meta.url).href)});`,
+      "lineOutput(1).write('last words\\n');",
+      'process.exit(0);',
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 60_000 },
+    );
+    expect(stdout).toBe('last words\n');
   });
 });
