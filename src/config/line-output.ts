@@ -8,19 +8,19 @@ const STALL_PAUSE_MS = 5;
 export type LineWritten = (err?: Error) => void;
 
 /**
- * How long a line that nothing waits for (the service log's) may sit before it is written.
- * Under load it then shares one system call with the lines of many turns, not of one: a
- * write to a pipe or file costs more than the rest of a cached read's line.
+ * How long a request's completion line may sit before it is written. Under load it then
+ * shares one system call with the lines of many turns, not of one: a write to a pipe or
+ * file costs more than the rest of a cached read's line.
  */
-export const UNAWAITED_FLUSH_MS = 20;
+export const SOON_MS = 20;
 /** Queued text past which it is written at the end of the turn, whatever waits for it. */
 const MAX_QUEUED_CHARS = 64 * 1024;
 
 /**
- * Lines for one file descriptor (stdout, stderr), gathered into few system calls. A line
- * something waits for (an audit line, whose answer leaves only once it is written) is
- * written at the end of the event-loop turn it was queued in; a line nothing waits for
- * (the service log) within UNAWAITED_FLUSH_MS, or sooner, with the next awaited one.
+ * Lines for one file descriptor (stdout, stderr), gathered into few system calls. Lines
+ * are written at the end of the event-loop turn they were queued in (an audit line's
+ * answer leaves right after), except the one completion line of every request
+ * (`writeSoon`): within SOON_MS, or sooner, with the next line of a turn.
  * Whatever writes to the same descriptor in this process (the service log, an audit trail
  * on stdout) goes through the same LineOutput, so lines are written whole and in order,
  * never interleaved; what is queued is written before the process exits.
@@ -34,21 +34,30 @@ export class LineOutput {
 
   constructor(
     private readonly fd: number,
-    private readonly unawaitedFlushMs = UNAWAITED_FLUSH_MS,
+    private readonly soonMs = SOON_MS,
   ) {}
 
-  /** Queues text (whole lines) that nothing waits for; pino's destination interface. */
+  /** Queues text (whole lines) for this turn's write; pino's destination interface. */
   write(text: string): boolean {
+    this.queue(text);
+    this.flushThisTurn();
+    return true;
+  }
+
+  /**
+   * Queues text that may wait a little: written within SOON_MS, with the next line of a
+   * turn if one comes first. For the completion line of every request, the bulk of the log.
+   */
+  writeSoon(text: string): void {
     this.queue(text);
     if (this.queuedChars >= MAX_QUEUED_CHARS) this.flushThisTurn();
     else if (!this.turnFlush && this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.flush();
-      }, this.unawaitedFlushMs);
+      }, this.soonMs);
       // Queued lines never hold the process open: they are written on exit.
       this.timer.unref();
     }
-    return true;
   }
 
   /**

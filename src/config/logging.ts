@@ -34,7 +34,7 @@ export function loggerOptions(level: Config['logger']['level']): LoggerOptions {
   };
 }
 
-/** The service's logger: JSON lines on stdout (gathered into few writes; see LineOutput), unless told otherwise. */
+/** The service's logger: JSON lines on stdout (written once per event-loop turn), unless told otherwise. */
 export function createLogger(
   level: Config['logger']['level'],
   destination: DestinationStream = lineOutput(1),

@@ -6,6 +6,7 @@ import {
   type RouteOptions,
 } from 'fastify';
 import pino, { type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import { LineOutput } from '../config/line-output.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { jsonText } from '../shared/json-text.js';
 import type { RkmsInstance } from './instance.js';
@@ -34,6 +35,16 @@ export function installRequestLog(app: RkmsInstance, logger: Logger, metrics: Me
   // field by field, as pino writes them, on the same destination (both cost more than the
   // rest of a cached read).
   const destination = destinationOf(logger);
+  // On the service's own output the line may wait a few milliseconds for others to share
+  // its system call; nothing waits for it, and an error line still goes out in its turn.
+  const writeLine =
+    destination instanceof LineOutput
+      ? (line: string) => {
+          destination.writeSoon(line);
+        }
+      : (line: string) => {
+          destination.write(line);
+        };
   const writes = logger.isLevelEnabled('info');
   const bindings = rootBindings(destination);
   const complete = (route: string, request: FastifyRequest, reply: FastifyReply): void => {
@@ -41,8 +52,7 @@ export function installRequestLog(app: RkmsInstance, logger: Logger, metrics: Me
     const status = reply.statusCode;
     // The route's pattern, never its URL: an id never becomes a label.
     metrics.recordHttp(route, request.method, status, seconds);
-    if (writes)
-      destination.write(completionLine(bindings, request, status, Math.round(seconds * 10_000) / 10));
+    if (writes) writeLine(completionLine(bindings, request, status, Math.round(seconds * 10_000) / 10));
   };
 
   app.decorateRequest('arrivedAt', 0);

@@ -42,13 +42,13 @@ describe('LineOutput', () => {
     expect(await readFile(copy, 'utf8')).toBe(lines.join(''));
   });
 
-  it('writes a line nothing waits for within its delay, not in its own turn', async () => {
+  it('writes a completion line (writeSoon) within its delay, not in its own turn', async () => {
     const file = path.join(dir, 'unawaited.txt');
     const fd = openSync(file, 'w');
     try {
       const output = new LineOutput(fd, 50);
-      output.write('one\n');
-      output.write('two\n');
+      output.writeSoon('one\n');
+      output.writeSoon('two\n');
       await nextTurn();
       expect(readFileSync(file, 'utf8')).toBe('');
       await expect.poll(() => readFileSync(file, 'utf8'), { timeout: 10_000 }).toBe('one\ntwo\n');
@@ -57,20 +57,24 @@ describe('LineOutput', () => {
     }
   });
 
-  it('writes lines nothing waits for with the next awaited line, in order, at the end of its turn', async () => {
+  it('writes completion lines with the next line of a turn, in order, at the end of that turn', async () => {
     const file = path.join(dir, 'awaited.txt');
     const fd = openSync(file, 'w');
     try {
-      // A delay no test outlives: only the awaited line can have written the first one.
+      // A delay no test outlives: only a line of the turn can have written the first one.
       const output = new LineOutput(fd, 3_600_000);
-      output.write('log\n');
+      output.writeSoon('completed\n');
       const told: (Error | undefined)[] = [];
       output.writeThen('audit\n', (err) => told.push(err));
-      output.write('log after\n');
+      output.writeSoon('completed after\n');
       expect(readFileSync(file, 'utf8')).toBe('');
       await nextTurn();
       expect(told).toEqual([undefined]);
-      expect(readFileSync(file, 'utf8')).toBe('log\naudit\nlog after\n');
+      expect(readFileSync(file, 'utf8')).toBe('completed\naudit\ncompleted after\n');
+      output.writeSoon('completed last\n');
+      output.write('warning\n');
+      await nextTurn();
+      expect(readFileSync(file, 'utf8')).toBe('completed\naudit\ncompleted after\ncompleted last\nwarning\n');
     } finally {
       closeSync(fd);
     }
@@ -79,7 +83,7 @@ describe('LineOutput', () => {
   it('writes what is queued before the process exits', async () => {
     const script = [
       `const { lineOutput } = await import(${JSON.stringify(new URL('../../src/config/line-output.ts', import.meta.url).href)});`,
-      "lineOutput(1).write('last words\\n');",
+      "lineOutput(1).writeSoon('last words\\n');",
       'process.exit(0);',
     ].join('\n');
     const { stdout } = await promisify(execFile)(
