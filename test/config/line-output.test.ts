@@ -10,6 +10,20 @@ import { LineOutput } from '../../src/config/line-output.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Runs `body` with a fresh file's descriptor and a reader of what it holds; closes it after. */
+async function withFile(
+  name: string,
+  body: (fd: number, contents: () => string) => Promise<void>,
+): Promise<void> {
+  const file = path.join(dir, name);
+  const fd = openSync(file, 'w');
+  try {
+    await body(fd, () => readFileSync(file, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rkms-line-output-'));
@@ -43,41 +57,33 @@ describe('LineOutput', () => {
   });
 
   it('writes a completion line (writeSoon) within its delay, not in its own turn', async () => {
-    const file = path.join(dir, 'unawaited.txt');
-    const fd = openSync(file, 'w');
-    try {
+    await withFile('unawaited.txt', async (fd, contents) => {
       const output = new LineOutput(fd, 50);
       output.writeSoon('one\n');
       output.writeSoon('two\n');
       await nextTurn();
-      expect(readFileSync(file, 'utf8')).toBe('');
-      await expect.poll(() => readFileSync(file, 'utf8'), { timeout: 10_000 }).toBe('one\ntwo\n');
-    } finally {
-      closeSync(fd);
-    }
+      expect(contents()).toBe('');
+      await expect.poll(contents, { timeout: 10_000 }).toBe('one\ntwo\n');
+    });
   });
 
   it('writes completion lines with the next line of a turn, in order, at the end of that turn', async () => {
-    const file = path.join(dir, 'awaited.txt');
-    const fd = openSync(file, 'w');
-    try {
+    await withFile('awaited.txt', async (fd, contents) => {
       // A delay no test outlives: only a line of the turn can have written the first one.
       const output = new LineOutput(fd, 3_600_000);
       output.writeSoon('completed\n');
       const told: (Error | undefined)[] = [];
       output.writeThen('audit\n', (err) => told.push(err));
       output.writeSoon('completed after\n');
-      expect(readFileSync(file, 'utf8')).toBe('');
+      expect(contents()).toBe('');
       await nextTurn();
       expect(told).toEqual([undefined]);
-      expect(readFileSync(file, 'utf8')).toBe('completed\naudit\ncompleted after\n');
+      expect(contents()).toBe('completed\naudit\ncompleted after\n');
       output.writeSoon('completed last\n');
       output.write('warning\n');
       await nextTurn();
-      expect(readFileSync(file, 'utf8')).toBe('completed\naudit\ncompleted after\ncompleted last\nwarning\n');
-    } finally {
-      closeSync(fd);
-    }
+      expect(contents()).toBe('completed\naudit\ncompleted after\ncompleted last\nwarning\n');
+    });
   });
 
   it('writes what is queued before the process exits', async () => {
