@@ -59,20 +59,25 @@ export function auditLine(record: AuditRecord): string {
   return `${line}}\n`;
 }
 
-let isoMs = Number.NaN;
-let iso = '';
+let isoSecond = Number.NaN;
+/** `2026-12-03T10:00:00.`: the part of the ISO time that changes once a second. */
+let isoPrefix = '';
 
 /**
- * Now, in ISO 8601, for the `time` of a line. Formatting a date costs more than the rest
- * of a cached read's line; lines written in the same millisecond share one.
+ * Now, in ISO 8601, for the `time` of a line. Formatting a date costs V8 several thousand
+ * instructions, more than the rest of a cached read's line: the date and the seconds are
+ * formatted once a second, the milliseconds by hand (UTC has no leap seconds in JavaScript,
+ * so the prefix cannot change within a second).
  */
 export function isoTimeNow(): string {
   const now = Date.now();
-  if (now !== isoMs) {
-    isoMs = now;
-    iso = new Date(now).toISOString();
+  const second = Math.floor(now / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
   }
-  return iso;
+  const ms = now - second * 1000;
+  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${String(ms)}Z`;
 }
 
 /** The refusals of access control (who calls, how often, by which Host), by their error_type. */

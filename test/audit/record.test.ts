@@ -63,4 +63,18 @@ describe('isoTimeNow', () => {
     vi.advanceTimersByTime(3_600_000);
     expect(isoTimeNow()).toBe('2026-12-03T11:00:00.001Z');
   });
+
+  it('is what Date#toISOString writes, at every millisecond of a second and across seconds and days', () => {
+    const start = Date.parse('2026-12-31T23:59:58.000Z');
+    vi.useFakeTimers({ now: start });
+    for (let ms = 0; ms < 3_000; ms += 1) {
+      expect(isoTimeNow()).toBe(new Date(start + ms).toISOString());
+      vi.advanceTimersByTime(1);
+    }
+    vi.setSystemTime(Date.parse('2026-12-03T10:00:05.007Z'));
+    expect(isoTimeNow()).toBe('2026-12-03T10:00:05.007Z');
+    // Back in time (a clock step): the cached second is not reused.
+    vi.setSystemTime(Date.parse('2026-12-03T09:59:59.990Z'));
+    expect(isoTimeNow()).toBe('2026-12-03T09:59:59.990Z');
+  });
 });
